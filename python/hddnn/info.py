@@ -1,0 +1,23 @@
+"""What hddnn runs on, as `hddnn info` prints it."""
+import os
+
+import torch
+
+from . import _core
+
+
+def info() -> dict:
+    """Versions of hddnn, torch, MPI and libsodium, BLAS in use, NCCL, threads, dataset."""
+    core = _core.build_info()
+    return {
+        "hddnn": core["hddnn"],
+        "torch": f"{torch.__version__} (LibTorch {core['torch']})",
+        "mpi": core["mpi"],
+        "libsodium": core["libsodium"],
+        "blas": core["blas"],
+        "nccl": "compiled in" if core["nccl_compiled"] else "not compiled",
+        "cuda_devices": torch.cuda.device_count() if torch.cuda.is_available() else 0,
+        "threads": core["torch_threads"],
+        "cpus": os.cpu_count(),
+        "dataset": core["dataset_dir"] + ("" if core["dataset_present"] else " (missing)"),
+    }
