@@ -56,6 +56,7 @@ std::vector<int64_t> read_header(gzFile file, const std::string& path) {
 torch::Tensor read_idx(const std::string& path) {
   GzFile file(gzopen(path.c_str(), "rb"), &gzclose);
   if (!file) throw DataError(path + ": cannot open (missing file or no permission)");
+  gzbuffer(file.get(), 1 << 20);
   auto dims = read_header(file.get(), path);
   auto out = torch::empty(dims, torch::kUInt8);
   read_exact(file.get(), out.data_ptr<uint8_t>(), static_cast<size_t>(out.numel()), path, "the data");
