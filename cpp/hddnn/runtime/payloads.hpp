@@ -1,0 +1,41 @@
+// Payloads of the runtime's data messages, in a compact fixed binary layout
+// (little-endian), since every byte an end device sends counts against DDNN's
+// communication measure. Control payloads (plans, reports) are CBOR via nlohmann.
+//
+// Work   (kWork):   u32 request, u16 origin, u8 stage, u8 reserved, then the packed features.
+// Answer (kAnswer): u32 request, u8 exit tier, u8 coarse_only, u8 fine, u8 coarse.
+// decode_* throw CommError on a payload too short for its layout.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace hddnn::runtime {
+
+/// Which section a work item runs next.
+enum class Stage : uint8_t { kEdge = 1, kCloud = 2, kEdgeThenCloud = 3 };
+
+struct Work {
+  uint32_t request = 0;
+  uint16_t origin = 0;
+  Stage stage = Stage::kEdge;
+  std::vector<uint8_t> features;
+};
+
+struct Answer {
+  uint32_t request = 0;
+  uint8_t exit_tier = 0;
+  bool coarse_only = false;
+  uint8_t fine = 0, coarse = 0;
+};
+
+constexpr size_t kWorkHeaderBytes = 8;
+constexpr size_t kAnswerBytes = 8;
+
+std::vector<uint8_t> encode_work(const Work& work);
+Work decode_work(const std::vector<uint8_t>& payload);
+std::vector<uint8_t> encode_answer(const Answer& answer);
+Answer decode_answer(const std::vector<uint8_t>& payload);
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,138 @@
+// The runtime's torch-free parts: payload codecs, arrivals, routing, metrics.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "hddnn/errors.hpp"
+#include "hddnn/runtime/arrivals.hpp"
+#include "hddnn/runtime/messages.hpp"
+#include "hddnn/runtime/outcome.hpp"
+#include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/router.hpp"
+#include "hddnn/runtime/run_config.hpp"
+
+namespace {
+
+using namespace hddnn;
+using namespace hddnn::runtime;
+
+TEST(Payloads, WorkRoundTrip) {
+  Work work{123456, 7, Stage::kCloud, {1, 2, 3, 250}};
+  auto bytes = encode_work(work);
+  EXPECT_EQ(bytes.size(), kWorkHeaderBytes + 4);
+  auto back = decode_work(bytes);
+  EXPECT_EQ(back.request, 123456u);
+  EXPECT_EQ(back.origin, 7);
+  EXPECT_EQ(back.stage, Stage::kCloud);
+  EXPECT_EQ(back.features, work.features);
+}
+
+TEST(Payloads, ShortOrBadPayloadsAreCommErrors) {
+  EXPECT_THROW(decode_work({1, 2, 3}), CommError);
+  auto bytes = encode_work({1, 1, Stage::kEdge, {}});
+  bytes[6] = 9;
+  EXPECT_THROW(decode_work(bytes), CommError);
+  EXPECT_THROW(decode_answer({1, 2}), CommError);
+  EXPECT_THROW(decode_control({0xff, 0x00}), CommError);
+}
+
+TEST(Payloads, AnswerRoundTrip) {
+  auto back = decode_answer(encode_answer({99, 2, true, 9, 3}));
+  EXPECT_EQ(back.request, 99u);
+  EXPECT_EQ(back.exit_tier, 2);
+  EXPECT_TRUE(back.coarse_only);
+  EXPECT_EQ(back.fine, 9);
+  EXPECT_EQ(back.coarse, 3);
+}
+
+TEST(Arrivals, PoissonRateAndSeeding) {
+  auto a = poisson_arrivals(200, 50, 100, 1, 0);
+  EXPECT_NEAR(a.size() / 50.0, 200, 200 * 0.05);
+  auto b = poisson_arrivals(200, 50, 100, 1, 0);
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(a[10].sample, b[10].sample);
+  auto other_rank = poisson_arrivals(200, 50, 100, 1, 1);
+  EXPECT_NE(a[0].at_ms, other_rank[0].at_ms);
+  for (size_t i = 1; i < a.size(); ++i) ASSERT_GT(a[i].at_ms, a[i - 1].at_ms);
+  EXPECT_THROW(poisson_arrivals(-1, 1, 1, 0, 0), ConfigError);
+}
+
+TEST(Router, SharesTrackFractionsAndSkipDead) {
+  Router router;
+  router.set_fractions({{4, 0.25}, {5, 0.75}, {6, 0.0}});
+  std::map<int, int> counts;
+  for (int i = 0; i < 400; ++i) ++counts[router.next()];
+  EXPECT_EQ(counts[4], 100);
+  EXPECT_EQ(counts[5], 300);
+  EXPECT_EQ(counts.count(6), 0u);
+  router.mark_dead(5);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(router.next(), 4);
+  router.mark_dead(4);
+  EXPECT_EQ(router.next(), -1);
+}
+
+TEST(Outcome, PercentileInterpolates) {
+  EXPECT_DOUBLE_EQ(percentile({1, 2, 3, 4}, 50), 2.5);
+  EXPECT_DOUBLE_EQ(percentile({5}, 99), 5);
+  EXPECT_DOUBLE_EQ(percentile({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 90), 10);
+}
+
+RequestOutcome answered(uint64_t id, double arrival, double latency, int pred, int label, Tier exit) {
+  RequestOutcome r;
+  r.id = id;
+  r.arrival_ms = arrival;
+  r.answered_ms = arrival + latency;
+  r.fine_pred = pred;
+  r.fine_label = label;
+  r.coarse_pred = r.coarse_label = 0;
+  r.exit = exit;
+  r.answers = 1;
+  r.bytes_up = exit == Tier::kEnd ? 0 : 100;
+  return r;
+}
+
+TEST(Outcome, SummarizeCountsLossAccuracyAndExits) {
+  std::vector<RequestOutcome> requests = {answered(1, 0, 10, 3, 3, Tier::kEnd),
+                                          answered(2, 5, 30, 1, 2, Tier::kCloud),
+                                          answered(3, 6, 20, 4, 4, Tier::kEdge)};
+  RequestOutcome lost;
+  lost.id = 4;
+  requests.push_back(lost);
+  RequestOutcome gone;
+  gone.id = 5;
+  gone.lost_with_device = true;
+  requests.push_back(gone);
+  requests[1].answers = 2;
+  DeviceStats cloud;
+  cloud.busy_ms = 50;
+  cloud.elapsed_ms = 100;
+  cloud.bytes_sent = 1000;
+  RunInfo info;
+  info.scheme = "mapping";
+  auto r = summarize(requests, {cloud}, info);
+  EXPECT_EQ(r["offered"], 5);
+  EXPECT_EQ(r["answered"], 3);
+  EXPECT_EQ(r["lost"], 1);
+  EXPECT_EQ(r["lost_with_device"], 1);
+  EXPECT_EQ(r["duplicates"], 0);
+  EXPECT_EQ(r["duplicate_answers_dropped"], 1);
+  EXPECT_NEAR(r["accuracy"].get<double>(), 2.0 / 3, 1e-12);
+  EXPECT_NEAR(r["exit_fraction"]["edge"].get<double>(), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r["latency_ms"]["mean"].get<double>(), 20, 1e-12);
+  EXPECT_NEAR(r["bytes_per_sample"].get<double>(), 200.0 / 5, 1e-12);
+  EXPECT_EQ(r["wire_bytes"], 1000);
+  EXPECT_NEAR(r["per_device"][0]["utilisation"].get<double>(), 0.5, 1e-12);
+}
+
+TEST(RunConfig, RejectsUnknownSchemeAndWrongTypes) {
+  nlohmann::json j = {{"model", "m"}, {"topology", "t"}, {"scheme", "edge-only"}};
+  EXPECT_THROW(j.get<RunConfig>(), ConfigError);
+  j["scheme"] = "end";
+  j["rate"] = "fast";
+  EXPECT_THROW(j.get<RunConfig>(), ConfigError);
+  j["rate"] = 5;
+  EXPECT_EQ(j.get<RunConfig>().rate_per_s, 5);
+}
+
+}  // namespace
