@@ -37,15 +37,23 @@ constexpr double kWeightRange = 1e12;   // integer-valued weights keep reduced c
 
 double delay(double u) { return u / (1.0 - u); }
 
-// Largest relative excess of the chord over u/(1-u) on (a, b], sampled densely.
+// Largest relative excess of the chord over u/(1-u) on (a, b]. From a = 0 the ratio
+// chord/f = (f(b)/b)(1-u) peaks as u -> 0; elsewhere the excess is unimodal (zero at
+// both ends), so a ternary search finds it.
 double chord_excess(double a, double b) {
-  double fa = delay(a), fb = delay(b), worst = 0;
-  for (int i = 1; i <= 32; ++i) {
-    double u = a + (b - a) * i / 32.0;
-    double chord = fa + (fb - fa) * (u - a) / (b - a);
-    worst = std::max(worst, chord / delay(u) - 1.0);
+  double fa = delay(a), fb = delay(b);
+  if (a == 0) return fb / b - 1.0;
+  auto excess = [&](double u) { return (fa + (fb - fa) * (u - a) / (b - a)) / delay(u) - 1.0; };
+  double low = a, high = b;
+  for (int i = 0; i < 100; ++i) {
+    double left = low + (high - low) / 3, right = high - (high - low) / 3;
+    if (excess(left) < excess(right)) {
+      low = left;
+    } else {
+      high = right;
+    }
   }
-  return worst;
+  return excess(0.5 * (low + high));
 }
 
 std::vector<double> compute_breakpoints(double rho_max, double tolerance) {
@@ -240,27 +248,35 @@ bool routed_all(const RoutingNetwork& network) {
   return routed >= supply - static_cast<long>(network.option_arcs.size());
 }
 
-RoutingNetwork solve_at_scale(const RoutingProblem& problem, double scale) {
+// The flow answer at one scale. The network stays local: its edge descriptors point
+// into the graph and must not outlive or move with it.
+struct ScaledAnswer {
+  std::vector<std::vector<double>> fraction;
+  bool routed_all = false;
+  int pieces = 0;
+};
+
+ScaledAnswer solve_at_scale(const RoutingProblem& problem, double scale) {
   double quantum = std::max(total_capacity(problem), scale * total_rate(problem)) / kQuantaPerUnit;
   RoutingNetwork network = build_network(problem, scale, quantum);
   boost::successive_shortest_path_nonnegative_weights(network.graph, 0, 1);
-  return network;
+  return {read_fractions(problem, network), routed_all(network), network.pieces};
 }
 
 }  // namespace
 
 RoutingResult solve_routing(const RoutingProblem& problem) {
   RoutingResult result;
-  RoutingNetwork network = solve_at_scale(problem, 1.0);
-  if (!routed_all(network)) {
+  ScaledAnswer answer = solve_at_scale(problem, 1.0);
+  if (!answer.routed_all) {
     result.feasible = false;
     result.max_scale = max_sustainable_scale(problem);
-    network = solve_at_scale(problem, result.max_scale);
+    answer = solve_at_scale(problem, result.max_scale);
   }
-  result.fraction = read_fractions(problem, network);
+  result.fraction = std::move(answer.fraction);
   result.load_per_s = node_loads(problem, result.fraction, result.max_scale);
   result.objective_ms = routing_objective(problem, result.fraction, result.max_scale);
-  result.pieces = network.pieces;
+  result.pieces = answer.pieces;
   return result;
 }
 
