@@ -4,7 +4,7 @@ PY := .venv/bin/python
 BUILD_DIR ?= build
 export HDDNN_BUILD_DIR := $(BUILD_DIR)
 
-.PHONY: bootstrap demo test test-quick test-cpp test-python bench clean
+.PHONY: bootstrap demo test test-quick test-cpp test-python bench fuzz clean
 
 bootstrap:
 	scripts/bootstrap
@@ -28,5 +28,20 @@ test-quick: bootstrap test-cpp
 bench: bootstrap
 	$(PY) bench/run.py
 
+# libFuzzer on the wire-format decoder and the sealed-link open path, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := build-fuzz
+FUZZERS := comm_fuzz_decode_header crypto_fuzz_open
+fuzz: bootstrap
+	@ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || \
+	  $$([ "$$(id -u)" -eq 0 ] || echo sudo) apt-get install -y -q clang libclang-rt-14-dev
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DHDDNN_FUZZ=ON -DPython3_EXECUTABLE=$(CURDIR)/$(PY) >/dev/null
+	cmake --build $(FUZZ_DIR) -j2 --target $(FUZZERS)
+	@for f in $(FUZZERS); do mkdir -p $(FUZZ_DIR)/corpus/$$f; \
+	  $(FUZZ_DIR)/tests/cpp/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus/$$f \
+	    > $(FUZZ_DIR)/$$f.log 2>&1; rc=$$?; \
+	  echo "$$f: $$(grep -E 'stat::number_of_executed_units' $(FUZZ_DIR)/$$f.log)"; \
+	  [ $$rc -eq 0 ] || { grep -E -A20 'ERROR|SUMMARY' $(FUZZ_DIR)/$$f.log; exit $$rc; }; done
+
 clean:
-	rm -rf $(BUILD_DIR) .venv python/hddnn/_core*.so python/*.egg-info .pytest_cache
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR) .venv python/hddnn/_core*.so python/*.egg-info .pytest_cache

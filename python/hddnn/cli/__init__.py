@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from . import data, info
+from . import data, info, keygen
 
-SUBCOMMANDS = [info, data]
+SUBCOMMANDS = [info, data, keygen]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,58 @@
+// Compute stretch: total time = measured / speed within 10%.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <utility>
+#include <thread>
+
+#include "hddnn/comm/compute_stretch.hpp"
+#include "hddnn/errors.hpp"
+
+namespace {
+
+using namespace hddnn;
+using namespace std::chrono;
+using comm::run_stretched;
+
+double as_ms(nanoseconds d) { return duration<double, std::milli>(d).count(); }
+
+// Runs ~work_ms of "compute" stretched to `speed`; returns {work measured, total} in ms.
+std::pair<double, double> stretched_ms(double work_ms, double speed) {
+  double measured = 0;
+  auto start = steady_clock::now();
+  run_stretched(speed, [&] {
+    auto work_start = steady_clock::now();
+    std::this_thread::sleep_for(duration<double, std::milli>(work_ms));
+    measured = as_ms(steady_clock::now() - work_start);
+  });
+  return {measured, as_ms(steady_clock::now() - start)};
+}
+
+TEST(ComputeStretch, SlowDeviceTakesMeasuredOverSpeedWithinTenPercent) {
+  for (double speed : {0.25, 0.5}) {
+    auto [work, total] = stretched_ms(10.0, speed);
+    EXPECT_NEAR(total, work / speed, 0.1 * work / speed) << "speed " << speed;
+  }
+}
+
+TEST(ComputeStretch, ReturnsWhatWasSlept) {
+  auto slept = comm::stretch(milliseconds(10), 0.5);
+  EXPECT_NEAR(as_ms(slept), 10.0, 1.0);
+}
+
+TEST(ComputeStretch, FasterDeviceIsNotSlept) {
+  EXPECT_EQ(comm::stretch(milliseconds(10), 2.0), nanoseconds::zero());
+  EXPECT_EQ(comm::stretch(milliseconds(10), 1.0), nanoseconds::zero());
+}
+
+TEST(ComputeStretch, ReturnsTheWorkResult) {
+  EXPECT_EQ(run_stretched(1.0, [] { return 42; }), 42);
+}
+
+TEST(ComputeStretch, RejectsNonPositiveSpeed) {
+  EXPECT_THROW(comm::stretch(milliseconds(1), 0.0), ConfigError);
+  EXPECT_THROW(comm::stretch(milliseconds(1), -1.0), ConfigError);
+  EXPECT_THROW(comm::stretch(milliseconds(1), std::nan("")), ConfigError);
+}
+
+}  // namespace
