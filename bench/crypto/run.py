@@ -71,9 +71,12 @@ def main():
     for r in rtt:  # one message each way per round trip
         r["sealed_overhead_per_message_us"] = (r["transport_sealed_rtt_us"] - r["mpi_rtt_us"]) / 2
         r["clear_overhead_per_message_us"] = (r["transport_clear_rtt_us"] - r["mpi_rtt_us"]) / 2
-    result = {"host": platform.node(), "cpus": os.cpu_count(), "aead": aead, "round_trip": rtt, "idle": idle}
+    load = os.getloadavg()[0]
+    result = {"host": platform.node(), "cpus": os.cpu_count(), "load_average_1min": load,
+              "aead": aead, "round_trip": rtt, "idle": idle}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"host {platform.node()}: {os.cpu_count()} cores, 1-minute load average {load:.1f}\n")
     print("## AEAD seal+open (XChaCha20-Poly1305, one core)\n")
     print(aead_table(aead))
     print("\n## Round trip between 2 ranks on loopback (emulation off)\n")
