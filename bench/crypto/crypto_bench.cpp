@@ -4,14 +4,17 @@
 //                                   libsodium XChaCha20-Poly1305 on the same sizes
 //   mpirun -n 2 bench_crypto rtt    round trip between 2 ranks: plain MPI ping-pong vs
 //                                   the transport in clear and sealed (emulation off)
+//   mpirun -n 2 bench_crypto idle   CPU an idle transport's progress thread uses, by idle_wait
 #include <mpi.h>
 #include <sodium.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hddnn/comm/mpi_env.hpp"
@@ -72,12 +75,12 @@ double link_session_rate(size_t size, size_t& wire_bytes) {
   });
 }
 
-// Best of 5 alternating trials each: the host is shared, so the least-disturbed trial counts.
+// Best of 9 alternating trials each: the host is shared, so the least-disturbed trial counts.
 void bench_aead() {
   for (size_t size : kSizes) {
     size_t wire = 0;
     double raw = 0, ours = 0;
-    for (int trial = 0; trial < 5; ++trial) {
+    for (int trial = 0; trial < 9; ++trial) {
       raw = std::max(raw, raw_libsodium_rate(size));
       ours = std::max(ours, link_session_rate(size, wire));
     }
@@ -176,6 +179,37 @@ void bench_round_trips() {
   comm::finalize();
 }
 
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Share of one core a rank's idle transport burns, for several progress-thread sleeps.
+void bench_idle() {
+  comm::ensure_initialized();
+  const int rank = comm::world_rank();
+  for (int wait_us : {100, 200, 500, 1000}) {
+    comm::TransportOptions options;
+    options.emulate = false;
+    options.idle_wait = std::chrono::microseconds(wait_us);
+    auto transport = comm::make_mpi_transport(MPI_COMM_WORLD, options);
+    double cpu = cpu_seconds();
+    auto start = Clock::now();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    double share = (cpu_seconds() - cpu) / seconds_since(start);
+    transport->shutdown();
+    double mean = 0;
+    MPI_Reduce(&share, &mean, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (rank == 0)
+      std::printf("{\"kind\":\"idle\",\"idle_wait_us\":%d,\"core_share_per_rank\":%.4f}\n", wait_us,
+                  mean / comm::world_size());
+  }
+  std::fflush(stdout);
+  MPI_Barrier(MPI_COMM_WORLD);
+  comm::finalize();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,6 +223,10 @@ int main(int argc, char** argv) {
     bench_round_trips();
     return 0;
   }
-  std::fprintf(stderr, "usage: bench_crypto aead | mpirun -n 2 bench_crypto rtt\n");
+  if (mode == "idle") {
+    bench_idle();
+    return 0;
+  }
+  std::fprintf(stderr, "usage: bench_crypto aead | mpirun -n 2 bench_crypto rtt|idle\n");
   return 2;
 }

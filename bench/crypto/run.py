@@ -4,7 +4,8 @@
 Runs build/bench/crypto/bench_crypto (built with the project) twice:
   aead       seal+open through hddnn's LinkSession vs raw libsodium calls, same sizes;
   rtt        2 ranks on loopback (mpirun): plain MPI ping-pong vs the transport in clear
-             and sealed, emulation off.
+             and sealed, emulation off;
+  idle       share of a core an idle rank's progress thread uses, by idle_wait.
 Prints a markdown table and writes bench/results/crypto.json. Every figure is measured
 in this run; ratios compare against the baseline measured alongside.
 
@@ -49,6 +50,13 @@ def rtt_table(rows):
     return "\n".join(lines)
 
 
+def idle_table(rows):
+    lines = ["| idle_wait µs | core share per idle rank |", "|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['idle_wait_us']} | {100 * r['core_share_per_rank']:.1f}% |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=os.environ.get("HDDNN_BUILD_DIR", str(ROOT / "build")))
@@ -59,16 +67,22 @@ def main():
         sys.exit(f"{binary} not found: build the project first (scripts/bootstrap or cmake --build build)")
     aead = run_bench(binary, "aead", mpi=False)
     rtt = run_bench(binary, "rtt", mpi=True)
+    idle = run_bench(binary, "idle", mpi=True)
     for r in rtt:  # one message each way per round trip
         r["sealed_overhead_per_message_us"] = (r["transport_sealed_rtt_us"] - r["mpi_rtt_us"]) / 2
         r["clear_overhead_per_message_us"] = (r["transport_clear_rtt_us"] - r["mpi_rtt_us"]) / 2
-    result = {"host": platform.node(), "cpus": os.cpu_count(), "aead": aead, "round_trip": rtt}
+    load = os.getloadavg()[0]
+    result = {"host": platform.node(), "cpus": os.cpu_count(), "load_average_1min": load,
+              "aead": aead, "round_trip": rtt, "idle": idle}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"host {platform.node()}: {os.cpu_count()} cores, 1-minute load average {load:.1f}\n")
     print("## AEAD seal+open (XChaCha20-Poly1305, one core)\n")
     print(aead_table(aead))
     print("\n## Round trip between 2 ranks on loopback (emulation off)\n")
     print(rtt_table(rtt))
+    print("\n## Idle cost of the progress thread (2 ranks, transport idle 1 s)\n")
+    print(idle_table(idle))
     print(f"\nwrote {args.out}")
 
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <set>
+#include <string>
 
 #include "comm_mpi_main.hpp"
 #include "hddnn/comm/mpi_transport.hpp"
@@ -145,7 +146,9 @@ TEST(MpiTransport, ClearTextModeDeliversWithoutSealing) {
   size_t from_left = got[0].source() == rank ? 1 : 0;
   EXPECT_EQ(got[from_left].payload, std::vector<uint8_t>{uint8_t((rank + size - 1) % size)});
   EXPECT_EQ(got[1 - from_left].payload, std::vector<uint8_t>{7});
+  barrier();  // every rank has received: every send has been handed to MPI and counted
   EXPECT_EQ(transport->stats((rank + 1) % size).bytes_sent, kHeaderBytes + 1);
+  EXPECT_EQ(transport->stats(rank).bytes_sent, 0u);  // self-delivery is not wire traffic
   barrier();
 }
 
@@ -154,6 +157,27 @@ TEST(MpiTransport, PeersOnThisHostAreAlive) {
   for (int peer = 0; peer < transport->size(); ++peer)
     EXPECT_EQ(transport->peer_process_alive(peer), ProcessLiveness::kAlive) << "rank " << peer;
   EXPECT_THROW(transport->send(transport->size(), MessageType::kWork, {}), CommError);
+  barrier();
+}
+
+TEST(MpiTransport, RankWithAnotherClusterKeyFailsTheHandshake) {
+  TransportOptions options;
+  options.emulate = false;
+  options.handshake_timeout = std::chrono::milliseconds(1000);
+  const int rank = [] {
+    int r = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    return r;
+  }();
+  options.key = rank == 2 ? crypto::ClusterKey::generate()
+                          : crypto::ClusterKey::from_bytes(kSharedSecret, sizeof(kSharedSecret));
+  try {
+    make_mpi_transport(MPI_COMM_WORLD, options);
+    ADD_FAILURE() << "handshake succeeded with a foreign key on rank 2";
+  } catch (const CommError& error) {
+    std::string expected = rank == 2 ? "rank(s) 0, 1" : "rank(s) 2";
+    EXPECT_NE(std::string(error.what()).find(expected), std::string::npos) << error.what();
+  }
   barrier();
 }
 

@@ -71,6 +71,7 @@ class MpiTransport final : public Transport {
   void apply_abandoned_peers();
   void wait_for_work();
   void linger();
+  void abandon_after_error() noexcept;
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0;
@@ -93,6 +94,7 @@ class MpiTransport final : public Transport {
   LinkEmulator emulator_;
   std::set<int> abandoned_peers_;
   std::set<int> peers_to_cancel_;
+  uint64_t submissions_ = 0;  // wakes the progress thread on every submit
   bool stopping_ = false;
 
   std::mutex inbox_mutex_;
@@ -217,6 +219,7 @@ void MpiTransport::submit(int destination, std::vector<uint8_t> wire) {
     if (stopping_) throw CommError("send after shutdown");
     if (abandoned_peers_.count(destination)) return;  // the peer was declared dead: discard
     emulator_.submit(destination, std::move(wire), Clock::now());
+    ++submissions_;
   }
   queue_cv_.notify_one();
 }
@@ -300,8 +303,11 @@ void MpiTransport::progress_loop() {
     }
     linger();
   } catch (...) {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
-    progress_error_ = std::current_exception();
+    {
+      std::lock_guard<std::mutex> lock(inbox_mutex_);
+      progress_error_ = std::current_exception();
+    }
+    abandon_after_error();
   }
   {
     std::lock_guard<std::mutex> lock(inbox_mutex_);
@@ -400,7 +406,18 @@ void MpiTransport::wait_for_work() {
   std::unique_lock<std::mutex> lock(queue_mutex_);
   auto until = Clock::now() + options_.idle_wait;
   if (auto next = emulator_.next_release()) until = std::min(until, *next);
-  queue_cv_.wait_until(lock, until, [&] { return stopping_ || !peers_to_cancel_.empty(); });
+  const uint64_t seen = submissions_;
+  queue_cv_.wait_until(lock, until, [&] { return stopping_ || submissions_ != seen || !peers_to_cancel_.empty(); });
+}
+
+// After a failed MPI call: give up on every pending request, so no buffer MPI may
+// still use is freed, and skip MPI_Finalize.
+void MpiTransport::abandon_after_error() noexcept {
+  try {
+    channel_->abandon_all();
+  } catch (...) {
+  }
+  mark_peer_failure();
 }
 
 // Flushes queued frames (released at once) and waits up to shutdown_linger for the

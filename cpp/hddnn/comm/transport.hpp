@@ -34,6 +34,8 @@
 
 namespace hddnn::comm {
 
+using crypto::ClusterKey;
+
 /// Test hook on every frame leaving this rank (after sealing, before link
 /// emulation): may record, alter or truncate `wire`. Runs on the sending thread
 /// under the transport's send lock; it must not call the transport.

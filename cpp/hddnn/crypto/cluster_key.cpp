@@ -40,7 +40,7 @@ int open_private(const std::string& path) {
   }
   if ((info.st_mode & 077) != 0) {
     ::close(fd);
-    fail(path, "mode " + octal_mode(info.st_mode) + " lets group/others read it; expected 0600 (chmod 600 " + path +
+    fail(path, "mode " + octal_mode(info.st_mode) + " gives group/others access; expected 0600 (chmod 600 " + path +
                    ")");
   }
   return fd;
