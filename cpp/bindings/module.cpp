@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   hddnn::bindings::register_data(m);
   hddnn::bindings::register_info(m);
   hddnn::bindings::register_comm(m);
+  hddnn::bindings::register_runtime(m);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "hddnn/crypto/link_session.hpp"
 #include "hddnn/errors.hpp"
 
 namespace hddnn::comm {
@@ -101,6 +102,10 @@ FrameView parse_frame(const uint8_t* data, size_t size) {
   frame.body = data + kHeaderBytes;
   frame.body_size = frame.header.payload_length;
   return frame;
+}
+
+size_t wire_size(size_t payload_bytes, bool sealed) {
+  return kHeaderBytes + payload_bytes + (sealed ? crypto::kSealBytes : 0);
 }
 
 }  // namespace hddnn::comm

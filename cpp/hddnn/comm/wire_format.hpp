@@ -27,6 +27,10 @@ constexpr size_t kHeaderBytes = 25;
 constexpr uint8_t kWireVersion = 1;
 constexpr uint32_t kMaxPayloadBytes = 1u << 30;
 
+/// Bytes a message with a `payload_bytes` payload takes on the wire: header, payload
+/// and, when sealed, the 16-byte authentication tag (crypto::kSealBytes).
+size_t wire_size(size_t payload_bytes, bool sealed);
+
 /// Writes the header's kHeaderBytes bytes at out.
 void encode_header(const Header& header, uint8_t* out);
 

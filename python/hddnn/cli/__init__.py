@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from . import data, info, keygen
+from . import data, info, keygen, sim
 
-SUBCOMMANDS = [info, data, keygen]
+SUBCOMMANDS = [info, data, keygen, sim]
 
 
 def build_parser() -> argparse.ArgumentParser:
