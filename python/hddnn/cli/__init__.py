@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from . import data, info
+from . import data, info, train
 
-SUBCOMMANDS = [info, data]
+SUBCOMMANDS = [info, data, train]
 
 
 def build_parser() -> argparse.ArgumentParser:
