@@ -22,7 +22,7 @@ std::string config_error(const nlohmann::json& spec) {
 }
 
 TEST(NnSpec, ParsesTinySpecAndChainsShapes) {
-  const auto spec = parse_spec(testing::tiny_single_spec());
+  const auto spec = parse_spec(specs::tiny_single_spec());
   ASSERT_EQ(spec.sections.size(), 3u);
   EXPECT_EQ(spec.input_shape, (Shape{1, 28, 28}));
   EXPECT_EQ(section_output_shape(spec, 0), (Shape{2, 7, 7}));
@@ -33,14 +33,14 @@ TEST(NnSpec, ParsesTinySpecAndChainsShapes) {
 }
 
 TEST(NnSpec, ConcatAggregatorMultipliesChannels) {
-  const auto spec = parse_spec(testing::tiny_multiview_spec("concat"));
+  const auto spec = parse_spec(specs::tiny_multiview_spec("concat"));
   EXPECT_EQ(spec.view_count, 6);
   EXPECT_EQ(spec.input_shape, (Shape{1, 14, 14}));
   EXPECT_EQ(section_input_shape(spec, 1), (Shape{12, 4, 4}));
 }
 
 TEST(NnSpec, UnknownBlockTypeNamesBlockAndField) {
-  auto j = testing::tiny_single_spec();
+  auto j = specs::tiny_single_spec();
   j["sections"][1]["blocks"][1]["type"] = "attention";
   const auto message = config_error(j);
   EXPECT_NE(message.find("sections[1].blocks[1].type"), std::string::npos) << message;
@@ -48,7 +48,7 @@ TEST(NnSpec, UnknownBlockTypeNamesBlockAndField) {
 }
 
 TEST(NnSpec, ShapesThatDoNotChainNameTheBlock) {
-  auto j = testing::tiny_single_spec();
+  auto j = specs::tiny_single_spec();
   j["sections"][2]["blocks"].push_back({{"type", "conv"}, {"out", 4}});  // conv after linear
   const auto message = config_error(j);
   EXPECT_NE(message.find("sections[2].blocks[3]"), std::string::npos) << message;
@@ -56,14 +56,14 @@ TEST(NnSpec, ShapesThatDoNotChainNameTheBlock) {
 }
 
 TEST(NnSpec, KernelLargerThanMapIsRejected) {
-  auto j = testing::tiny_single_spec();
+  auto j = specs::tiny_single_spec();
   j["sections"][1]["blocks"][0]["kernel"] = 9;
   j["sections"][1]["blocks"][0]["padding"] = 0;
   EXPECT_NE(config_error(j).find("sections[1].blocks[0].kernel"), std::string::npos);
 }
 
 TEST(NnSpec, UnknownLabelSetIsRejected) {
-  auto j = testing::tiny_single_spec();
+  auto j = specs::tiny_single_spec();
   j["sections"][0]["exits"][1]["labels"] = "medium";
   const auto message = config_error(j);
   EXPECT_NE(message.find("sections[0].exits[1].labels"), std::string::npos) << message;
@@ -71,22 +71,22 @@ TEST(NnSpec, UnknownLabelSetIsRejected) {
 }
 
 TEST(NnSpec, OtherFieldErrors) {
-  auto j = testing::tiny_single_spec();
+  auto j = specs::tiny_single_spec();
   j["sections"][0]["output"]["quantize"] = "2bit";
   EXPECT_NE(config_error(j).find("sections[0].output.quantize"), std::string::npos);
-  j = testing::tiny_single_spec();
+  j = specs::tiny_single_spec();
   j["sections"][0]["blocks"][0].erase("out");
   EXPECT_NE(config_error(j).find("sections[0].blocks[0].out"), std::string::npos);
-  j = testing::tiny_single_spec();
+  j = specs::tiny_single_spec();
   j["sections"][1]["tier"] = "end";
   EXPECT_NE(config_error(j).find("sections[1].tier"), std::string::npos);
-  j = testing::tiny_single_spec();
+  j = specs::tiny_single_spec();
   j["sections"][0]["exits"].erase(0);
   EXPECT_NE(config_error(j).find("fine exit"), std::string::npos);
-  j = testing::tiny_multiview_spec();
+  j = specs::tiny_multiview_spec();
   j["sections"][1].erase("aggregator");
   EXPECT_NE(config_error(j).find("sections[1].aggregator"), std::string::npos);
-  j = testing::tiny_single_spec();
+  j = specs::tiny_single_spec();
   j["sections"][0]["blocks"][0]["strides"] = 2;
   EXPECT_NE(config_error(j).find("sections[0].blocks[0].strides: unknown field"), std::string::npos);
 }

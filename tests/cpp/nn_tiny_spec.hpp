@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace hddnn::nn::testing {
+namespace hddnn::nn::specs {
 
 inline nlohmann::json tiny_single_spec(const std::string& quantize = "1bit") {
   return nlohmann::json::parse(R"({
@@ -41,4 +41,4 @@ inline nlohmann::json tiny_multiview_spec(const std::string& aggregator = "max")
     ]})");
 }
 
-}  // namespace hddnn::nn::testing
+}  // namespace hddnn::nn::specs

@@ -25,6 +25,14 @@ def register(subparsers):
     parser.set_defaults(func=run)
 
 
+def _print_epochs(step, total, epoch, loss, record) -> None:
+    """Progress without a bar: one line per finished epoch."""
+    if record is not None:
+        r = json.loads(record)
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in r["val_accuracy"].items())
+        print(f"epoch {epoch} step {step}/{total} loss {r['loss']:.4f} ({r['seconds']:.0f} s): {scores}", flush=True)
+
+
 def _missing_view_accuracy(net, test, views: int) -> dict:
     """Final-exit and policy accuracy with each device's view zeroed (device missing)."""
     import torch
@@ -98,7 +106,8 @@ def run(args) -> int:
     val = datasets.fashion_mnist("val", views, seed=args.seed)
     test = datasets.fashion_mnist("test", views)
     started = time.perf_counter()
-    history = net.fit(train, val, epochs=args.epochs, progress=not args.no_progress, seed=args.seed,
+    history = net.fit(train, val, epochs=args.epochs, progress=not args.no_progress,
+                      on_step=_print_epochs if args.no_progress else None, seed=args.seed,
                       threads=args.threads, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
     seconds = time.perf_counter() - started
     net.choose_thresholds(val, tolerance=args.tolerance)
