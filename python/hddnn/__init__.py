@@ -10,6 +10,7 @@ import torch  # noqa: F401  (must precede _core)
 from . import _core
 from . import errors
 from . import datasets
+from .network import Network
 from .errors import (CommError, ConfigError, CryptoError, DataError, HddnnError,
                      PeerLostError)
 

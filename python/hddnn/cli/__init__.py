@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from . import data, info, keygen, sim
+from . import data, info, keygen, sim, train
 
-SUBCOMMANDS = [info, data, keygen, sim]
+SUBCOMMANDS = [info, data, train, sim, keygen]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,108 @@
+// hddnn._core.Network: the C++ multi-exit network, trained, scored, profiled and
+// exported from Python. JSON results cross as strings (python/hddnn/network.py
+// decodes them); training releases the GIL and re-takes it only for progress calls.
+#include <torch/extension.h>
+
+#include "hddnn/nn/checkpoint.hpp"
+#include "hddnn/nn/evaluation.hpp"
+#include "hddnn/nn/export.hpp"
+#include "hddnn/nn/profile.hpp"
+#include "hddnn/nn/trainer.hpp"
+#include "registry.hpp"
+
+namespace py = pybind11;
+
+namespace hddnn::bindings {
+namespace {
+
+using nn::Network;
+
+data::LabelledImages labelled(const torch::Tensor& images, const torch::Tensor& fine, const torch::Tensor& coarse) {
+  return {images, fine, coarse};
+}
+
+std::string fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
+                const std::string& config_json, py::object progress) {
+  const auto base = network.spec().source.value("training", nlohmann::json::object());
+  const auto config = nn::train_config_from_json(nlohmann::json::parse(config_json), nn::train_config_from_json(base));
+  nn::ProgressCallback callback;
+  if (!progress.is_none())
+    callback = [&progress](const nn::Progress& p) {
+      py::gil_scoped_acquire gil;
+      py::object record = py::none();
+      if (p.finished_epoch) record = py::str(nn::to_json(*p.finished_epoch).dump());
+      progress(p.step, p.total_steps, p.epoch, p.loss, record);
+    };
+  std::vector<nn::EpochRecord> history;
+  {
+    py::gil_scoped_release release;
+    history = nn::fit(network, train, val, config, callback);
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : history) out.push_back(nn::to_json(r));
+  return out.dump();
+}
+
+py::dict forward(Network& network, const torch::Tensor& images, const torch::Tensor& mask) {
+  torch::NoGradGuard no_grad;
+  network.train(false);
+  py::dict out;
+  for (const auto& e : network.forward(images, mask)) out[py::str(e.name)] = e.logits;
+  return out;
+}
+
+std::vector<double> choose(Network& network, const data::LabelledImages& val, double tolerance) {
+  const auto exits = nn::predict(network, val.images);
+  auto thresholds = nn::choose_thresholds(exits, nn::policy_exit_indices(network, exits), val.fine, tolerance);
+  network.set_thresholds(thresholds);
+  return thresholds;
+}
+
+std::string profile(Network& network, const data::LabelledImages& test) {
+  const auto exits = nn::predict(network, test.images);
+  const auto policy = nn::policy_exit_indices(network, exits);
+  std::vector<size_t> sections;
+  for (size_t p : policy) sections.push_back(exits[p].section);
+  const auto thresholds = network.thresholds().size() + 1 == policy.size() ? network.thresholds()
+                                                                            : std::vector<double>(policy.size() - 1, 0.0);
+  return nn::profile_network(network, nn::apply_policy(exits, policy, test.fine, thresholds), sections).dump();
+}
+
+std::vector<std::string> policy_exits(Network& network) {
+  const auto& in = network.spec().input_shape;
+  const auto exits = nn::predict(network, torch::zeros({1, network.spec().view_count, in[0], in[1], in[2]}));
+  std::vector<std::string> names;
+  for (size_t p : nn::policy_exit_indices(network, exits)) names.push_back(exits[p].name);
+  return names;
+}
+
+}  // namespace
+
+void register_nn(py::module_& m) {
+  py::class_<data::LabelledImages>(m, "LabelledSet").def(py::init(&labelled));
+  py::class_<Network>(m, "Network")
+      .def_static("from_spec_file", [](const std::string& path, uint64_t seed) { return Network(nn::load_spec(path), seed); })
+      .def_static("from_spec_json", [](const std::string& text, uint64_t seed) {
+        return Network(nn::parse_spec(nlohmann::json::parse(text), "spec"), seed);
+      })
+      .def_static("load", &nn::load_network)
+      .def("save", &nn::save_network)
+      .def("spec_json", [](const Network& n) { return n.spec().source.dump(); })
+      .def("fit", &fit)
+      .def("forward", &forward, py::arg("images"), py::arg("mask") = torch::Tensor())
+      .def("choose_thresholds", &choose)
+      .def("thresholds", &Network::thresholds)
+      .def("policy_exits", &policy_exits)
+      .def("evaluate", [](Network& n, const data::LabelledImages& s, const torch::Tensor& mask) {
+        py::gil_scoped_release release;
+        return nn::evaluate_split(n, s.images, s.fine, s.coarse, mask).dump();
+      }, py::arg("data"), py::arg("mask") = torch::Tensor())
+      .def("profile", [](Network& n, const data::LabelledImages& s) {
+        py::gil_scoped_release release;
+        return profile(n, s);
+      })
+      .def("export", [](Network& n, const std::string& dir) { return nn::export_network(n, dir, policy_exits(n)).dump(); })
+      .def("step", [](Network& n) { return n.training_state().step; });
+}
+
+}  // namespace hddnn::bindings

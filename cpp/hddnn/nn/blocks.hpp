@@ -1,0 +1,19 @@
+// Block arithmetic: the shape each block produces and the FLOPs it costs.
+//
+// Contract: block_output_shape throws ConfigError naming the block's path and the
+// field at fault when the input shape does not fit (e.g. a conv after a linear, a
+// map smaller than the kernel). FLOPs count a multiply-add as 2, per sample.
+#pragma once
+
+#include <cstdint>
+
+#include "hddnn/nn/spec.hpp"
+
+namespace hddnn::nn {
+
+Shape block_output_shape(const BlockSpec& block, const Shape& in);
+int64_t block_flops(const BlockSpec& block, const Shape& in);
+
+BlockType parse_block_type(const std::string& name, const std::string& field);
+
+}  // namespace hddnn::nn

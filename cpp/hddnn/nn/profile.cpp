@@ -1,0 +1,90 @@
+#include "hddnn/nn/profile.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "hddnn/nn/blocks.hpp"
+
+namespace hddnn::nn {
+namespace {
+
+int64_t chain_flops(const std::vector<BlockSpec>& blocks, Shape shape) {
+  int64_t flops = 0;
+  for (const auto& b : blocks) {
+    flops += block_flops(b, shape);
+    shape = block_output_shape(b, shape);
+  }
+  return flops;
+}
+
+int64_t values_of(const Shape& shape) {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+double median_ms(torch::jit::Module& module, const std::vector<c10::IValue>& args) {
+  torch::NoGradGuard no_grad;
+  for (int i = 0; i < 3; ++i) module.forward(args);
+  std::vector<double> times;
+  const auto begin = std::chrono::steady_clock::now();
+  while (times.size() < 10 || (times.size() < 200 && std::chrono::steady_clock::now() - begin < std::chrono::milliseconds(300))) {
+    const auto start = std::chrono::steady_clock::now();
+    module.forward(args);
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+std::vector<std::vector<c10::IValue>> inputs_at(Network& network, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  const auto& in = network.spec().input_shape;
+  std::vector<std::vector<c10::IValue>> inputs;
+  network.section_outputs(torch::rand({batch, network.spec().view_count, in[0], in[1], in[2]}), {}, &inputs);
+  return inputs;
+}
+
+}  // namespace
+
+int64_t section_flops(const NetworkSpec& spec, size_t index) {
+  const auto& s = spec.sections[index];
+  const Shape in = section_input_shape(spec, index);
+  const Shape trunk = chain_shape(s.blocks, in);
+  int64_t flops = chain_flops(s.blocks, in);
+  for (const auto& e : s.exits)
+    flops += chain_flops(e.blocks, trunk) + 2 * values_of(chain_shape(e.blocks, trunk)) * label_count(e.labels);
+  if (index + 1 < spec.sections.size()) flops += chain_flops(s.output_blocks, trunk);
+  return flops;
+}
+
+nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome, const std::vector<size_t>& policy_sections) {
+  network.train(false);
+  const auto& spec = network.spec();
+  const auto one = inputs_at(network, 1), many = inputs_at(network, 32);
+  nlohmann::json sections = nlohmann::json::array();
+  size_t module_index = 0;
+  for (size_t i = 0; i < spec.sections.size(); ++i) {
+    auto& module = network.sections()[module_index].module;
+    int64_t params = 0, param_bytes = 0;
+    for (const auto& p : module.parameters()) params += p.numel();
+    for (const auto& p : module.named_attributes(false))
+      if (p.value.isTensor()) param_bytes += p.value.toTensor().numel() * p.value.toTensor().element_size();
+    double escalate = 0.0;
+    for (size_t e = 0; e < policy_sections.size(); ++e)
+      if (policy_sections[e] > i) escalate += outcome.fractions[e];
+    const Shape out = section_output_shape(spec, i);
+    sections.push_back({{"name", spec.sections[i].tier}, {"tier", spec.sections[i].tier}, {"params", params},
+                        {"flops", section_flops(spec, i)}, {"param_bytes", param_bytes},
+                        {"out_bytes", out.empty() ? 0 : packed_bytes(values_of(out), spec.sections[i].quantization)},
+                        {"compute_ms", {{"batch1", median_ms(module, one[module_index])},
+                                        {"batch32", median_ms(module, many[module_index])}}},
+                        {"escalate_fraction", i + 1 == spec.sections.size() ? 0.0 : escalate}});
+    module_index += i == 0 ? (spec.view_count > 1 && !spec.sections[0].shared ? spec.view_count : 1) : 1;
+  }
+  return {{"input_bytes", values_of(spec.input_shape)}, {"sections", sections}};
+}
+
+}  // namespace hddnn::nn

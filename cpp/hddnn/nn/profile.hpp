@@ -1,0 +1,23 @@
+// Per-section profile for the scheduler (profile.json): parameters, FLOPs, bytes sent
+// on, measured compute time at batch 1 and 32, and the fraction of samples each
+// section passes on under the network's chosen thresholds.
+//
+// Contract: sections in chain order end, edge, cloud; for a multi-view network
+// "end" is one device branch and its input_bytes and out_bytes are per device. Times are medians of
+// repeated runs in eval mode without gradients, with the current torch thread count.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "hddnn/nn/evaluation.hpp"
+#include "hddnn/nn/network.hpp"
+
+namespace hddnn::nn {
+
+/// FLOPs of one sample through a spec section (trunk, exits, output), per device.
+int64_t section_flops(const NetworkSpec& spec, size_t index);
+
+/// The profile.json object; `outcome` is the policy applied to the test split.
+nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome, const std::vector<size_t>& policy_sections);
+
+}  // namespace hddnn::nn

@@ -1,0 +1,88 @@
+// Network specs: the JSON files in models/ that declare a multi-exit network.
+//
+// A spec lists sections in chain order (end, edge, cloud). Each section has a trunk
+// of blocks, one or more exits (each a head of blocks followed by a linear layer onto
+// its label set, with a loss weight) and, except the last, an output: the blocks that
+// shape the features crossing to the next tier and their quantization. Multi-view
+// specs ("views": "quadrants" | "grid6") run the first section once per view (one
+// device each) and aggregate the devices' features at the second section.
+//
+// Contract: parse_spec validates everything it can before any tensor is made; a bad
+// spec throws ConfigError naming the block/field path (e.g. "sections[0].blocks[2].type")
+// and what was expected. Shapes are checked by chaining them through every block.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hddnn/nn/quantization.hpp"
+
+namespace hddnn::nn {
+
+enum class BlockType { kConv, kDwSep, kResidual, kBatchNorm, kActivation, kPool, kDropout, kLinear };
+
+/// One block; only the fields of its type are meaningful.
+struct BlockSpec {
+  BlockType type = BlockType::kConv;
+  std::string path;          ///< where it came from, for error messages
+  int64_t out = 0;           ///< output channels / features (conv, dwsep, residual, linear)
+  int64_t kernel = 3;        ///< conv, dwsep, pool
+  int64_t stride = 1;        ///< conv, dwsep, residual, pool (pool default: kernel)
+  int64_t padding = -1;      ///< conv, pool; -1 = kernel / 2 for conv, 0 for pool
+  std::string function = "relu";  ///< activation: relu | relu6 | tanh | sigmoid
+  std::string mode = "max";  ///< pool: max | avg
+  bool global = false;       ///< pool over the whole map (to a vector)
+  double p = 0.0;            ///< dropout probability
+};
+
+enum class LabelSet { kFine, kCoarse };
+std::string label_set_name(LabelSet labels);
+int64_t label_count(LabelSet labels);
+
+struct ExitSpec {
+  LabelSet labels = LabelSet::kFine;
+  double weight = 1.0;            ///< weight of this exit's cross-entropy in the joint loss
+  std::vector<BlockSpec> blocks;  ///< head before the final linear onto the label set
+};
+
+enum class Aggregator { kNone, kMax, kAverage, kConcat };
+std::string aggregator_name(Aggregator aggregator);
+
+struct SectionSpec {
+  std::string tier;                 ///< end | edge | cloud; also the section's name
+  Aggregator aggregator = Aggregator::kNone;  ///< multi-view: how the edge combines devices
+  bool shared = false;              ///< multi-view end: one branch shared by all views
+  std::vector<BlockSpec> blocks;    ///< trunk
+  std::vector<ExitSpec> exits;
+  std::vector<BlockSpec> output_blocks;  ///< features for the next tier (not on the last)
+  Quantization quantization = Quantization::kFloat32;
+};
+
+using Shape = std::vector<int64_t>;  ///< C,H,W per sample, or F for vectors
+
+struct NetworkSpec {
+  std::string name;
+  std::string views = "single";
+  int64_t view_count = 1;
+  Shape input_shape;                ///< per view: 1 x H x W
+  std::vector<SectionSpec> sections;
+  nlohmann::json source;            ///< the JSON it was parsed from
+};
+
+/// Parses and validates a spec; `origin` names the file in error messages.
+NetworkSpec parse_spec(const nlohmann::json& json, const std::string& origin = "spec");
+/// Reads and parses a spec file (ConfigError for an unreadable file or bad JSON).
+NetworkSpec load_spec(const std::string& path);
+
+/// Shape of a section's trunk input, after aggregation for a multi-view edge.
+Shape section_input_shape(const NetworkSpec& spec, size_t index);
+/// Shape a list of blocks produces from `in` (ConfigError naming the block when they
+/// do not chain).
+Shape chain_shape(const std::vector<BlockSpec>& blocks, Shape in);
+/// Shape of the features a section sends on (empty for the last section).
+Shape section_output_shape(const NetworkSpec& spec, size_t index);
+
+}  // namespace hddnn::nn

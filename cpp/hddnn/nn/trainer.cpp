@@ -1,0 +1,178 @@
+#include "hddnn/nn/trainer.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "hddnn/nn/checkpoint.hpp"
+#include "hddnn/nn/evaluation.hpp"
+
+namespace hddnn::nn {
+namespace {
+
+constexpr int kShift = 2;  ///< augmentation: largest translation in pixels
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(Network& network, const TrainConfig& c) {
+  if (c.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        network.parameters(), torch::optim::SGDOptions(c.lr).momentum(0.9).nesterov(true).weight_decay(c.weight_decay));
+  return std::make_unique<torch::optim::AdamW>(network.parameters(),
+                                               torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
+}
+
+void restore_optimizer(torch::optim::Optimizer& optimizer, const torch::Tensor& blob) {
+  if (!blob.defined()) return;
+  std::istringstream in(std::string(reinterpret_cast<const char*>(blob.data_ptr<uint8_t>()), blob.numel()));
+  torch::serialize::InputArchive archive;
+  archive.load_from(in);
+  optimizer.load(archive);
+}
+
+torch::Tensor snapshot_optimizer(torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::ostringstream out;
+  archive.save_to(out);
+  const std::string bytes = out.str();
+  return torch::from_blob(const_cast<char*>(bytes.data()), {static_cast<int64_t>(bytes.size())}, torch::kUInt8).clone();
+}
+
+double learning_rate(const TrainConfig& c, int64_t step, int64_t total) {
+  const double t = static_cast<double>(step) / std::max<int64_t>(total, 1);
+  if (c.schedule == "constant") return c.lr;
+  if (c.schedule == "cosine") return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+  if (t < c.warmup) return c.lr / 25.0 + (c.lr - c.lr / 25.0) * t / c.warmup;
+  const double u = (t - c.warmup) / std::max(1.0 - c.warmup, 1e-9);
+  return c.lr * 1e-3 + (c.lr - c.lr * 1e-3) * 0.5 * (1.0 + std::cos(M_PI * u));
+}
+
+// Random shifts of up to kShift pixels (zero fill) per sample, and for one-view
+// networks random horizontal flips.
+torch::Tensor augment(const torch::Tensor& images, bool flips) {
+  const int64_t h = images.size(-2), w = images.size(-1);
+  const auto padded = torch::constant_pad_nd(images, {kShift, kShift, kShift, kShift});
+  const auto offsets = torch::randint(0, 2 * kShift + 1, {images.size(0), 2}, torch::kInt64);
+  auto out = torch::empty_like(images);
+  const auto* o = offsets.data_ptr<int64_t>();
+  for (int64_t n = 0; n < images.size(0); ++n)
+    out[n].copy_(padded[n].narrow(-2, o[2 * n], h).narrow(-1, o[2 * n + 1], w));
+  if (!flips) return out;
+  const auto flip = torch::rand({images.size(0)}) < 0.5;
+  const auto shape = std::vector<int64_t>{images.size(0), 1, 1, 1, 1};
+  return torch::where(flip.view(shape), out.flip({-1}), out);
+}
+
+torch::Tensor device_mask(int64_t batch, int64_t views, double dropout) {
+  auto mask = (torch::rand({batch, views}) >= dropout).to(torch::kFloat32);
+  const auto none = mask.sum(1) == 0;
+  return torch::where(none.unsqueeze(1), torch::ones_like(mask), mask);
+}
+
+void seed_for(uint64_t seed, int64_t salt) { torch::manual_seed(seed * 1000003ULL + static_cast<uint64_t>(salt)); }
+
+struct Run {
+  Network& network;
+  const data::LabelledImages& train;
+  const data::LabelledImages& val;
+  const TrainConfig& config;
+  const ProgressCallback& progress;
+  torch::optim::Optimizer& optimizer;
+  int64_t steps_per_epoch;
+  int64_t total_steps;
+};
+
+double train_step(Run& run, const torch::Tensor& batch_index) {
+  auto& net = run.network;
+  const auto& spec = net.spec();
+  auto images = run.train.images.index_select(0, batch_index);
+  if (run.config.augment) images = augment(images, spec.view_count == 1);
+  torch::Tensor mask;
+  if (spec.view_count > 1 && run.config.device_dropout > 0.0)
+    mask = device_mask(images.size(0), spec.view_count, run.config.device_dropout);
+  net.train(true);
+  const auto loss = joint_loss(net.forward(images, mask), run.train.fine.index_select(0, batch_index),
+                               run.train.coarse.index_select(0, batch_index));
+  run.optimizer.zero_grad();
+  loss.backward();
+  run.optimizer.step();
+  return loss.item<double>();
+}
+
+EpochRecord close_epoch(Run& run, int64_t epoch, double seconds) {
+  auto& state = run.network.training_state();
+  EpochRecord record;
+  record.epoch = epoch;
+  record.step = state.step;
+  record.loss = state.loss_sum / run.steps_per_epoch;
+  record.lr = learning_rate(run.config, state.step - 1, run.total_steps);
+  record.seconds = seconds;
+  if (run.val.fine.numel() > 0)
+    record.val_accuracy = exit_accuracies(predict(run.network, run.val.images), run.val.fine, run.val.coarse);
+  state.loss_sum = 0.0;
+  state.history.push_back(record);
+  return record;
+}
+
+void save_checkpoint(Run& run) {
+  if (run.config.checkpoint.empty()) return;
+  run.network.training_state().optimizer = snapshot_optimizer(run.optimizer);
+  save_network(run.network, run.config.checkpoint);
+}
+
+void run_epoch(Run& run, int64_t epoch) {
+  auto& state = run.network.training_state();
+  seed_for(run.config.seed, -1 - epoch);
+  const auto order = torch::randperm(run.train.fine.size(0), torch::kInt64);
+  const auto started = std::chrono::steady_clock::now();
+  for (int64_t s = state.step % run.steps_per_epoch; s < run.steps_per_epoch; ++s) {
+    if (run.config.stop_after >= 0 && state.step >= run.config.stop_after) return;
+    for (auto& group : run.optimizer.param_groups()) group.options().set_lr(learning_rate(run.config, state.step, run.total_steps));
+    seed_for(run.config.seed, state.step);
+    const double loss = train_step(run, order.slice(0, s * run.config.batch_size, (s + 1) * run.config.batch_size));
+    state.loss_sum += loss;
+    ++state.step;
+    const bool closes = s + 1 == run.steps_per_epoch;
+    std::optional<EpochRecord> record;
+    if (closes) record = close_epoch(run, epoch, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (closes || (run.config.checkpoint_every > 0 && state.step % run.config.checkpoint_every == 0)) save_checkpoint(run);
+    if (run.progress) run.progress({state.step, run.total_steps, epoch, loss, record ? &*record : nullptr});
+  }
+}
+
+void set_input_statistics(Network& network, const torch::Tensor& images) {
+  const auto sample = images.slice(0, 0, std::min<int64_t>(images.size(0), 10000));
+  network.set_input_normalization(sample.mean().item<double>(), sample.std().item<double>());
+}
+
+}  // namespace
+
+torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const torch::Tensor& fine, const torch::Tensor& coarse) {
+  torch::Tensor total = torch::zeros({});
+  for (const auto& e : exits)
+    total = total + e.weight * torch::cross_entropy_loss(e.logits, e.labels == LabelSet::kFine ? fine : coarse);
+  return total;
+}
+
+std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
+                             const TrainConfig& config, const ProgressCallback& progress) {
+  torch::set_num_threads(config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency()));
+  auto& state = network.training_state();
+  if (state.step == 0) set_input_statistics(network, train.images);
+  auto optimizer = make_optimizer(network, config);
+  restore_optimizer(*optimizer, state.optimizer);
+  const int64_t steps_per_epoch = std::max<int64_t>(1, train.fine.size(0) / config.batch_size);
+  Run run{network, train, val, config, progress, *optimizer, steps_per_epoch, steps_per_epoch * config.epochs};
+  for (int64_t epoch = state.step / steps_per_epoch; epoch < config.epochs; ++epoch) {
+    if (config.stop_after >= 0 && state.step >= config.stop_after) break;
+    run_epoch(run, epoch);
+  }
+  state.optimizer = snapshot_optimizer(*optimizer);
+  network.train(false);
+  return state.history;
+}
+
+}  // namespace hddnn::nn

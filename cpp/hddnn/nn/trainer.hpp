@@ -1,0 +1,39 @@
+// Joint training of every exit of a network: loss = sum_e w_e * CE_e over fine and
+// coarse exits, AdamW or SGD under a one-cycle / cosine / constant schedule.
+//
+// Contract: a run is deterministic for a given seed and thread count. Randomness is
+// re-seeded from (seed, epoch) for the shuffle and (seed, step) for each step
+// (augmentation, device dropout, dropout), so a run resumed from a checkpoint takes
+// the same steps as an uninterrupted one. fit continues from the network's
+// training_state().step up to epochs x steps-per-epoch. Checkpoints are written
+// atomically (temp file, then rename). The progress callback runs on the calling
+// thread between steps; exceptions it throws end the run and propagate.
+#pragma once
+
+#include <functional>
+
+#include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/nn/network.hpp"
+#include "hddnn/nn/train_config.hpp"
+
+namespace hddnn::nn {
+
+struct Progress {
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  int64_t epoch = 0;
+  double loss = 0.0;
+  const EpochRecord* finished_epoch = nullptr;  ///< set on the call that closes an epoch
+};
+
+using ProgressCallback = std::function<void(const Progress&)>;
+
+/// The joint loss of one batch's exit outputs.
+torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const torch::Tensor& fine, const torch::Tensor& coarse);
+
+/// Trains `network` on `train`; `val` (may have no samples) is scored after each epoch.
+/// Returns the full history (including epochs before a resume).
+std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
+                             const TrainConfig& config, const ProgressCallback& progress = {});
+
+}  // namespace hddnn::nn
