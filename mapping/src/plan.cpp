@@ -229,7 +229,10 @@ Plan plan(const Topology& topology, const ModelProfile& profile, const std::vect
     next.converged = round > 1 && largest_change(current, next) < 1e-3;
     current = std::move(next);
     if (current.converged) break;
-    for (std::size_t n = 0; n < price.size(); ++n) price[n] = 0.5 * price[n] + 0.5 * current.utilisation[n];
+    // Successive averages (step 1/(round+1)): prices settle even where a placement
+    // would flip back and forth under a fixed step.
+    double step = 1.0 / (round + 1);
+    for (std::size_t n = 0; n < price.size(); ++n) price[n] += step * (current.utilisation[n] - price[n]);
   }
   return current;
 }
