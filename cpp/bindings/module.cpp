@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
   hddnn::bindings::register_errors(m);
   hddnn::bindings::register_data(m);
   hddnn::bindings::register_info(m);
+  hddnn::bindings::register_mapping(m);
 }

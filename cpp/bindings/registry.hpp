@@ -8,5 +8,6 @@ namespace hddnn::bindings {
 void register_errors(pybind11::module_& m);
 void register_data(pybind11::module_& m);
 void register_info(pybind11::module_& m);
+void register_mapping(pybind11::module_& m);
 
 }  // namespace hddnn::bindings

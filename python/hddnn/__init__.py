@@ -10,6 +10,7 @@ import torch  # noqa: F401  (must precede _core)
 from . import _core
 from . import errors
 from . import datasets
+from . import mapping
 from .errors import (CommError, ConfigError, CryptoError, DataError, HddnnError,
                      PeerLostError)
 
@@ -18,5 +19,5 @@ __version__ = _core.__version__
 # MPI initialised by hddnn is finalised by hddnn (skipped after a peer failure).
 atexit.register(_core.mpi_finalize)
 
-__all__ = ["datasets", "errors", "HddnnError", "ConfigError", "DataError", "CommError",
+__all__ = ["datasets", "mapping", "errors", "HddnnError", "ConfigError", "DataError", "CommError",
            "PeerLostError", "CryptoError", "__version__"]

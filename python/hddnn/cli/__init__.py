@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from . import data, info
+from . import data, info, map
 
-SUBCOMMANDS = [info, data]
+SUBCOMMANDS = [info, data, map]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ json profile_json() {
 }
 
 struct Lab7 : ::testing::Test {
-  Topology topology = load_topology(std::string(HDDNN_TOPOLOGY_DIR) + "/lab7.json");
+  Topology topology = load_topology(shipped_topology_dir() + "/lab7.json");
   ModelProfile profile = parse_profile(profile_json(), "profile");
 };
 
