@@ -2,7 +2,7 @@
 // and plan quality against two baselines on lab7-like instances. Prints one JSON
 // document on stdout; bench/mapping/run.py turns it into a table and a results file.
 //
-// Usage: bench_mapping TOPOLOGY_DIR [--quick]
+// Usage: bench_mapping TOPOLOGY_DIR [--quick | --full | --no-routing]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -36,15 +36,17 @@ json time_ms(F&& run, double budget_s) {
   return {{"median_ms", samples[samples.size() / 2]}, {"runs", samples.size()}};
 }
 
-json routing_times(bool quick) {
+// Sizes above `limit` stream-nodes are skipped (the flow's cost grows with streams
+// times filled pieces; 10,000 x 256 takes minutes).
+json routing_times(long limit) {
   json rows = json::array();
   std::mt19937 rng(1);
   for (int streams : {10, 100, 1000, 10000})
     for (int nodes : {4, 16, 64, 256}) {
-      if (quick && streams * nodes > 64000) continue;
+      if (static_cast<long>(streams) * nodes > limit) continue;
       RoutingProblem problem = bench::random_routing(rng, streams, nodes, 0.7);
       RoutingResult result;
-      json timing = time_ms([&] { result = solve_routing(problem); }, streams >= 10000 ? 2.0 : 0.5);
+      json timing = time_ms([&] { result = solve_routing(problem); }, streams >= 10000 ? 0.1 : 0.5);
       timing.update({{"streams", streams}, {"nodes", nodes}, {"feasible", result.feasible},
                      {"objective_ms", result.objective_ms}, {"pieces_per_node", result.pieces}});
       rows.push_back(timing);
@@ -116,14 +118,14 @@ json quality(const Topology& lab7, const ModelProfile& profile) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: bench_mapping TOPOLOGY_DIR [--quick]\n";
+    std::cerr << "usage: bench_mapping TOPOLOGY_DIR [--quick | --full | --no-routing]\n";
     return 2;
   }
-  bool quick = argc > 2 && std::string(argv[2]) == "--quick";
+  std::string mode = argc > 2 ? argv[2] : "";
+  long limit = mode == "--quick" ? 64000 : mode == "--full" ? 10000L * 256 : 256000;
   Topology lab7 = load_topology(std::string(argv[1]) + "/lab7.json");
   ModelProfile profile = bench::representative_profile();
-  bool skip_routing = argc > 2 && std::string(argv[2]) == "--no-routing";
-  json out = {{"routing", skip_routing ? json::array() : routing_times(quick)}, {"placement", placement_times()},
+  json out = {{"routing", mode == "--no-routing" ? json::array() : routing_times(limit)}, {"placement", placement_times()},
               {"replan", replan_times(lab7, profile)}, {"quality", quality(lab7, profile)}};
   std::cout << out.dump(2) << "\n";
   return 0;

@@ -2,7 +2,7 @@
 """Mapping benchmark: runs the C++ bench binary (built by CMake as bench_mapping),
 prints markdown tables and writes bench/results/mapping.json.
 
-  bench/mapping/run.py [--build-dir build] [--quick]
+  bench/mapping/run.py [--build-dir build] [--quick | --full]
 
 Solve times are in-process medians; plan quality is the predicted mean latency of
 the planner against two baselines on the same lab7-like instances, as ratios
@@ -87,12 +87,14 @@ def report(data, summary):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=os.environ.get("HDDNN_BUILD_DIR", str(ROOT / "build")))
-    parser.add_argument("--quick", action="store_true", help="skip routing sizes above 64,000 stream-nodes")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="routing up to 64,000 stream-nodes (default 256,000)")
+    size.add_argument("--full", action="store_true", help="every routing size up to 10,000 x 256 (takes long)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "mapping.json"))
     args = parser.parse_args(argv)
     command = [str(find_binary(Path(args.build_dir))), str(ROOT / "mapping" / "topologies")]
-    if args.quick:
-        command.append("--quick")
+    if args.quick or args.full:
+        command.append("--quick" if args.quick else "--full")
     data = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
     summary = summarise(data)
     report(data, summary)

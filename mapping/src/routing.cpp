@@ -6,7 +6,7 @@
 #include <mutex>
 #include <numeric>
 
-#include "routing_refine.hpp"
+#include "routing_flow.hpp"
 
 namespace hddnn::mapping {
 
@@ -118,26 +118,15 @@ double max_sustainable_scale(const RoutingProblem& problem) {
 
 namespace {
 
-// The flow answer at one scale: first refined (clear choices fixed by warm-start
-// prices, the rest routed by the flow) and certified, else over every stream.
+// The flow answer at one scale, every stream routed by the flow.
 struct ScaledAnswer {
   detail::FlowAnswer flow;
   int pieces = 0;
-  int streams_in_flow = 0;
 };
 
 ScaledAnswer solve_at_scale(const RoutingProblem& problem, double scale) {
   detail::DelayPieces pieces = detail::delay_pieces(problem, scale);
-  int piece_count = static_cast<int>(pieces.slope.empty() ? 0 : pieces.slope[0].size());
-  for (double margin : {0.25, 1.0}) {
-    detail::FlowSpec spec{detail::fix_clear_choices(problem, scale, margin)};
-    int routed = static_cast<int>(std::count(spec.fixed_option.begin(), spec.fixed_option.end(), -1));
-    if (routed == static_cast<int>(problem.streams.size())) break;
-    detail::FlowAnswer answer = detail::solve_flow(problem, pieces, spec);
-    if (answer.routed_all && detail::certify_optimal(problem, pieces, answer)) return {answer, piece_count, routed};
-  }
-  detail::FlowSpec every{std::vector<int>(problem.streams.size(), -1)};
-  return {detail::solve_flow(problem, pieces, every), piece_count, static_cast<int>(problem.streams.size())};
+  return {detail::solve_flow(problem, pieces), static_cast<int>(pieces.slope.front().size())};
 }
 
 }  // namespace
@@ -154,7 +143,6 @@ RoutingResult solve_routing(const RoutingProblem& problem) {
   result.load_per_s = node_loads(problem, result.fraction, result.max_scale);
   result.objective_ms = routing_objective(problem, result.fraction, result.max_scale);
   result.pieces = answer.pieces;
-  result.streams_in_flow = answer.streams_in_flow;
   return result;
 }
 
