@@ -6,7 +6,7 @@
 #include <mutex>
 #include <numeric>
 
-#include "routing_flow.hpp"
+#include "routing_refine.hpp"
 
 namespace hddnn::mapping {
 
@@ -118,7 +118,12 @@ double max_sustainable_scale(const RoutingProblem& problem) {
 
 namespace {
 
-// The flow answer at one scale, every stream routed by the flow.
+// The flow answer at one scale: refined and certified when possible (see
+// routing_refine.hpp), else the flow over every stream. Refinement pays where streams
+// outnumber nodes several times; with few streams the delay pieces dominate the flow's
+// work and refinement would only add its coarse solve.
+constexpr std::size_t kStreamsPerNodeToRefine = 4;
+
 struct ScaledAnswer {
   detail::FlowAnswer flow;
   int pieces = 0;
@@ -126,7 +131,10 @@ struct ScaledAnswer {
 
 ScaledAnswer solve_at_scale(const RoutingProblem& problem, double scale) {
   detail::DelayPieces pieces = detail::delay_pieces(problem, scale);
-  return {detail::solve_flow(problem, pieces), static_cast<int>(pieces.slope.front().size())};
+  int count = static_cast<int>(pieces.slope.front().size());
+  if (problem.streams.size() >= kStreamsPerNodeToRefine * problem.nodes.size())
+    if (auto refined = detail::refine(problem, pieces, scale)) return {*refined, count};
+  return {detail::solve_flow(problem, pieces, detail::FlowSpec{std::vector<int>(problem.streams.size(), -1)}), count};
 }
 
 }  // namespace
@@ -143,6 +151,7 @@ RoutingResult solve_routing(const RoutingProblem& problem) {
   result.load_per_s = node_loads(problem, result.fraction, result.max_scale);
   result.objective_ms = routing_objective(problem, result.fraction, result.max_scale);
   result.pieces = answer.pieces;
+  result.streams_in_flow = answer.flow.streams_in_flow;
   return result;
 }
 

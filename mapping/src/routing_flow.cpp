@@ -45,10 +45,20 @@ long flow_on(const FlowGraph& graph, const Edge& arc) {
   return boost::get(boost::edge_capacity, graph, arc) - boost::get(boost::edge_residual_capacity, graph, arc);
 }
 
-void add_pieces(FlowGraph& graph, const DelayPieces& pieces, std::size_t node, std::size_t vertex) {
+std::vector<long> fixed_loads(const RoutingProblem& problem, const DelayPieces& pieces, const FlowSpec& spec) {
+  std::vector<long> load(problem.nodes.size(), 0);
+  for (std::size_t i = 0; i < problem.streams.size(); ++i)
+    if (spec.fixed_option[i] >= 0) load[problem.streams[i].options[spec.fixed_option[i]].node] += pieces.supply[i];
+  return load;
+}
+
+// Node j's piece arcs above `preload`; false when the preload alone passes the cap.
+bool add_pieces(FlowGraph& graph, const DelayPieces& pieces, std::size_t node, std::size_t vertex, long preload) {
   const auto& bound = pieces.bound[node];
+  if (preload > bound.back()) return false;
   for (std::size_t m = 1; m < bound.size(); ++m)
-    add_arc(graph, vertex, 1, bound[m] - bound[m - 1], pieces.slope[node][m - 1]);
+    if (bound[m] > preload) add_arc(graph, vertex, 1, bound[m] - std::max(preload, bound[m - 1]), pieces.slope[node][m - 1]);
+  return true;
 }
 
 }  // namespace
@@ -105,36 +115,50 @@ DelayPieces delay_pieces(const RoutingProblem& problem, double scale) {
   return pieces;
 }
 
-FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces) {
-  std::size_t streams = problem.streams.size(), first_node = 2 + streams;
+FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces, const FlowSpec& spec) {
+  std::vector<long> preload = fixed_loads(problem, pieces, spec);
+  std::vector<int> routed;
+  for (std::size_t i = 0; i < problem.streams.size(); ++i)
+    if (spec.fixed_option[i] < 0) routed.push_back(static_cast<int>(i));
+  std::size_t first_node = 2 + routed.size();
   FlowGraph graph(first_node + problem.nodes.size());
-  for (std::size_t j = 0; j < problem.nodes.size(); ++j) add_pieces(graph, pieces, j, first_node + j);
-  std::vector<std::vector<Edge>> option_arcs(streams);
-  for (std::size_t i = 0; i < streams; ++i) {
-    add_arc(graph, 0, 2 + i, pieces.supply[i], 0);
+  FlowAnswer answer;
+  for (std::size_t j = 0; j < problem.nodes.size(); ++j)
+    if (!add_pieces(graph, pieces, j, first_node + j, preload[j])) return answer;
+  std::vector<std::vector<Edge>> option_arcs;
+  for (std::size_t r = 0; r < routed.size(); ++r) {
+    int i = routed[r];
+    add_arc(graph, 0, 2 + r, pieces.supply[i], 0);
+    option_arcs.emplace_back();
     for (std::size_t k = 0; k < problem.streams[i].options.size(); ++k)
-      option_arcs[i].push_back(add_arc(graph, 2 + i, first_node + problem.streams[i].options[k].node,
-                                       pieces.supply[i], pieces.cost[i][k]));
+      option_arcs.back().push_back(add_arc(graph, 2 + r, first_node + problem.streams[i].options[k].node,
+                                           pieces.supply[i], pieces.cost[i][k]));
   }
   boost::successive_shortest_path_nonnegative_weights(graph, 0, 1);
-  FlowAnswer answer;
-  answer.load.assign(problem.nodes.size(), 0);
+  answer.load = preload;
   answer.routed_all = true;
-  for (std::size_t i = 0; i < streams; ++i) {
-    std::vector<double> flow;
+  answer.streams_in_flow = static_cast<int>(routed.size());
+  answer.fraction.resize(problem.streams.size());
+  for (std::size_t i = 0; i < problem.streams.size(); ++i) {
+    answer.fraction[i].assign(problem.streams[i].options.size(), 0.0);
+    if (spec.fixed_option[i] >= 0) answer.fraction[i][spec.fixed_option[i]] = 1.0;
+  }
+  for (std::size_t r = 0; r < routed.size(); ++r) {
+    int i = routed[r];
     long total = 0;
-    for (std::size_t k = 0; k < option_arcs[i].size(); ++k) {
-      flow.push_back(static_cast<double>(flow_on(graph, option_arcs[i][k])));
-      answer.load[problem.streams[i].options[k].node] += flow_on(graph, option_arcs[i][k]);
-      total += flow_on(graph, option_arcs[i][k]);
+    for (std::size_t k = 0; k < option_arcs[r].size(); ++k) {
+      long flow = flow_on(graph, option_arcs[r][k]);
+      answer.fraction[i][k] = static_cast<double>(flow);
+      answer.load[problem.streams[i].options[k].node] += flow;
+      total += flow;
     }
     answer.routed_all = answer.routed_all && total >= pieces.supply[i] - 1;
     if (total > 0) {
-      for (double& f : flow) f /= static_cast<double>(total);
+      for (double& f : answer.fraction[i]) f /= static_cast<double>(total);
     } else {  // a stream too small for one quantum takes its cheapest option
-      flow[std::min_element(pieces.cost[i].begin(), pieces.cost[i].end()) - pieces.cost[i].begin()] = 1.0;
+      auto cheapest = std::min_element(pieces.cost[i].begin(), pieces.cost[i].end()) - pieces.cost[i].begin();
+      answer.fraction[i][cheapest] = 1.0;
     }
-    answer.fraction.push_back(flow);
   }
   return answer;
 }

@@ -23,14 +23,21 @@ struct DelayPieces {
 
 DelayPieces delay_pieces(const RoutingProblem& problem, double scale);
 
+/// Which streams the flow routes; every other stream is fixed whole to one option.
+struct FlowSpec {
+  std::vector<int> fixed_option;  ///< per stream: option index, or -1 to route by flow
+};
+
 struct FlowAnswer {
   std::vector<std::vector<double>> fraction;
   std::vector<long> load;   ///< per node, quanta
   bool routed_all = false;
+  int streams_in_flow = 0;  ///< streams the flow routed (the others were fixed)
 };
 
-/// successive_shortest_path_nonnegative_weights over every stream.
-FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces);
+/// successive_shortest_path_nonnegative_weights over the routed streams, with each
+/// node's pieces starting above the load of its fixed streams.
+FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces, const FlowSpec& spec);
 
 /// Can `scale` x every rate be carried under rho_max? One max flow (push-relabel).
 bool can_carry(const RoutingProblem& problem, double scale);
