@@ -13,12 +13,17 @@ RoutingProblem random_routing(std::mt19937& rng, int streams, int nodes, double 
     problem.nodes.push_back({"n" + std::to_string(j), 50 + 450 * unit(rng)});
     capacity += problem.nodes.back().service_rate_per_s;
   }
+  // Streams live near nodes in proportion to their capacity, so every neighbourhood
+  // can carry its share of the load.
+  std::vector<double> capacities;
+  for (const auto& node : problem.nodes) capacities.push_back(node.service_rate_per_s);
+  std::discrete_distribution<int> pick_home(capacities.begin(), capacities.end());
   std::vector<double> weight(streams);
   for (double& w : weight) w = 0.2 + unit(rng);
   double total = std::accumulate(weight.begin(), weight.end(), 0.0);
   for (int i = 0; i < streams; ++i) {
     RoutingStream stream{"s" + std::to_string(i), load * capacity * weight[i] / total, {}};
-    int home = static_cast<int>(unit(rng) * nodes);
+    int home = static_cast<int>(pick_home(rng));
     for (int j : {home, (home + 1) % nodes, (home + nodes - 1) % nodes, nodes - 1}) {
       bool listed = std::any_of(stream.options.begin(), stream.options.end(), [&](auto& o) { return o.node == j; });
       if (!listed) stream.options.push_back({j, 1 + 49 * unit(rng)});

@@ -11,7 +11,8 @@
 namespace hddnn::mapping::bench {
 
 /// `streams` streams over `nodes` M/M/1 nodes at total utilisation `load`; each stream
-/// may use up to 4 nodes (its nearest 3 and one shared fast node), costs 1-50 ms.
+/// may use up to 4 nodes (its home, the two next to it and one shared node), costs
+/// 1-50 ms; homes are drawn in proportion to node capacity.
 RoutingProblem random_routing(std::mt19937& rng, int streams, int nodes, double load);
 
 /// A DAG of `layers` layers on end -> edge -> cloud with branches and skips.
