@@ -75,8 +75,17 @@ void place_device(const Topology& topology, const ModelProfile& profile, const P
                   const std::vector<double>& price, DevicePlan& device) {
   device.section_tier.assign(profile.sections.size(), Tier::End);
   device.edge = -1;
+  std::vector<std::vector<int>> chains = candidate_chains(topology, options, device.device);
+  if (chains.empty()) {  // nothing upstream is reachable: the device runs every section
+    double params = 0;
+    for (const Section& section : profile.sections) params += section.param_bytes;
+    if (params > budget_bytes(topology.devices[device.device]))
+      throw ConfigError(topology.source + ": device '" + topology.devices[device.device].name +
+                        "' reaches no edge node or cloud and its memory_mb cannot hold every section");
+    return;
+  }
   double best = kInfinite;
-  for (const auto& chain : candidate_chains(topology, options, device.device)) {
+  for (const auto& chain : chains) {
     PlacementProblem problem = chain_problem(topology, profile, options, chain, price);
     PlacementResult result;
     try {

@@ -141,6 +141,10 @@ ScaledAnswer solve_at_scale(const RoutingProblem& problem, double scale) {
 
 RoutingResult solve_routing(const RoutingProblem& problem) {
   RoutingResult result;
+  if (problem.streams.empty()) {  // nothing to route
+    result.load_per_s.assign(problem.nodes.size(), 0.0);
+    return result;
+  }
   ScaledAnswer answer = solve_at_scale(problem, 1.0);
   if (!answer.flow.routed_all) {
     result.feasible = false;

@@ -96,6 +96,19 @@ TEST_F(Lab7, MemoryBudgetKeepsSectionsOffSmallDevices) {
   for (const DevicePlan& device : result.devices) EXPECT_NE(device.section_tier[0], Tier::End);
 }
 
+TEST_F(Lab7, IdleAndFullyExcludedPlansAreTrivial) {
+  Plan idle = plan(topology, profile, {0, 0, 0, 0});
+  EXPECT_TRUE(idle.feasible);
+  EXPECT_EQ(idle.mean_latency_ms, 0.0);
+  PlanOptions options;
+  options.exclude = {4, 5, 6};  // every edge node and the cloud: all sections stay on the devices
+  Plan alone = plan(topology, profile, {10, 10, 10, 10}, options);
+  for (const DevicePlan& device : alone.devices) {
+    EXPECT_EQ(device.section_tier, std::vector<Tier>(3, Tier::End));
+    EXPECT_TRUE(device.routing.empty());
+  }
+}
+
 TEST_F(Lab7, WrongRateCountIsConfigError) {
   EXPECT_THROW(plan(topology, profile, {1, 2, 3}), hddnn::ConfigError);
   EXPECT_THROW(plan(topology, profile, {1, 2, 3, -4}), hddnn::ConfigError);
