@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
   hddnn::bindings::register_comm(m);
   hddnn::bindings::register_runtime(m);
   hddnn::bindings::register_nn(m);
+  hddnn::bindings::register_mapping(m);
 }

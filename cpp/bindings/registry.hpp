@@ -11,5 +11,6 @@ void register_info(pybind11::module_& m);
 void register_comm(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
 void register_nn(pybind11::module_& m);
+void register_mapping(pybind11::module_& m);
 
 }  // namespace hddnn::bindings

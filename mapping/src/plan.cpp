@@ -75,8 +75,17 @@ void place_device(const Topology& topology, const ModelProfile& profile, const P
                   const std::vector<double>& price, DevicePlan& device) {
   device.section_tier.assign(profile.sections.size(), Tier::End);
   device.edge = -1;
+  std::vector<std::vector<int>> chains = candidate_chains(topology, options, device.device);
+  if (chains.empty()) {  // nothing upstream is reachable: the device runs every section
+    double params = 0;
+    for (const Section& section : profile.sections) params += section.param_bytes;
+    if (params > budget_bytes(topology.devices[device.device]))
+      throw ConfigError(topology.source + ": device '" + topology.devices[device.device].name +
+                        "' reaches no edge node or cloud and its memory_mb cannot hold every section");
+    return;
+  }
   double best = kInfinite;
-  for (const auto& chain : candidate_chains(topology, options, device.device)) {
+  for (const auto& chain : chains) {
     PlacementProblem problem = chain_problem(topology, profile, options, chain, price);
     PlacementResult result;
     try {
@@ -229,7 +238,10 @@ Plan plan(const Topology& topology, const ModelProfile& profile, const std::vect
     next.converged = round > 1 && largest_change(current, next) < 1e-3;
     current = std::move(next);
     if (current.converged) break;
-    for (std::size_t n = 0; n < price.size(); ++n) price[n] = 0.5 * price[n] + 0.5 * current.utilisation[n];
+    // Successive averages (step 1/(round+1)): prices settle even where a placement
+    // would flip back and forth under a fixed step.
+    double step = 1.0 / (round + 1);
+    for (std::size_t n = 0; n < price.size(); ++n) price[n] += step * (current.utilisation[n] - price[n]);
   }
   return current;
 }

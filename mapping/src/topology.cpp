@@ -140,6 +140,8 @@ Topology parse_topology(const json& document, const std::string& source_name) {
 
 Topology load_topology(const std::string& path) { return parse_topology(read_json_file(path), path); }
 
+std::string shipped_topology_dir() { return HDDNN_TOPOLOGY_DIR; }
+
 json topology_to_json(const Topology& topology) {
   json devices = json::array();
   for (const Device& device : topology.devices) {

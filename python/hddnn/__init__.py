@@ -11,6 +11,7 @@ from . import _core
 from . import errors
 from . import datasets
 from .network import Network
+from . import mapping
 from .errors import (CommError, ConfigError, CryptoError, DataError, HddnnError,
                      PeerLostError)
 
@@ -19,5 +20,5 @@ __version__ = _core.__version__
 # MPI initialised by hddnn is finalised by hddnn (skipped after a peer failure).
 atexit.register(_core.mpi_finalize)
 
-__all__ = ["datasets", "errors", "HddnnError", "ConfigError", "DataError", "CommError",
+__all__ = ["datasets", "mapping", "errors", "HddnnError", "ConfigError", "DataError", "CommError",
            "PeerLostError", "CryptoError", "__version__"]

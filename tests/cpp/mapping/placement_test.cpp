@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <iostream>
 #include <random>
 
 #include "hddnn/errors.hpp"
@@ -127,11 +128,21 @@ TEST(Placement, RandomDagsMatchBruteForce) {
 
 TEST(Placement, RandomDagsWithMemoryBudgetsMatchBruteForce) {
   std::mt19937 rng(11);
+  int checked = 0, branched = 0;
   for (int i = 0; i < 300; ++i) {
     PlacementProblem problem = random_problem(rng, 1 + i % 8, true, false);
-    if (brute_force(problem) == kInf) continue;  // budgets admit nothing: checked below
+    if (brute_force(problem) == kInf) {  // budgets admit nothing: the solver must say so
+      EXPECT_THROW(solve_placement(problem), hddnn::ConfigError) << "instance " << i;
+      continue;
+    }
     expect_matches_brute_force(problem, i);
+    ++checked;
+    branched += solve_placement(problem).cuts_solved > 1;
   }
+  EXPECT_GE(checked, 200);
+  EXPECT_GE(branched, 50);  // the budgets bind: branch and bound is exercised
+  std::cout << "budgeted placement instances checked against brute force: " << checked
+            << " (" << branched << " needed branch and bound)\n";
 }
 
 TEST(Placement, RandomDagsWithEnergyMatchBruteForce) {

@@ -25,7 +25,7 @@ json profile_json() {
 }
 
 struct Lab7 : ::testing::Test {
-  Topology topology = load_topology(std::string(HDDNN_TOPOLOGY_DIR) + "/lab7.json");
+  Topology topology = load_topology(shipped_topology_dir() + "/lab7.json");
   ModelProfile profile = parse_profile(profile_json(), "profile");
 };
 
@@ -94,6 +94,19 @@ TEST_F(Lab7, MemoryBudgetKeepsSectionsOffSmallDevices) {
   for (int end : topology.of_tier(Tier::End)) topology.devices[end].memory_mb = 0.01;  // 10 kB < end section
   Plan result = plan(topology, profile, {10, 10, 10, 10});
   for (const DevicePlan& device : result.devices) EXPECT_NE(device.section_tier[0], Tier::End);
+}
+
+TEST_F(Lab7, IdleAndFullyExcludedPlansAreTrivial) {
+  Plan idle = plan(topology, profile, {0, 0, 0, 0});
+  EXPECT_TRUE(idle.feasible);
+  EXPECT_EQ(idle.mean_latency_ms, 0.0);
+  PlanOptions options;
+  options.exclude = {4, 5, 6};  // every edge node and the cloud: all sections stay on the devices
+  Plan alone = plan(topology, profile, {10, 10, 10, 10}, options);
+  for (const DevicePlan& device : alone.devices) {
+    EXPECT_EQ(device.section_tier, std::vector<Tier>(3, Tier::End));
+    EXPECT_TRUE(device.routing.empty());
+  }
 }
 
 TEST_F(Lab7, WrongRateCountIsConfigError) {

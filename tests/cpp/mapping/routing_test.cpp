@@ -120,7 +120,7 @@ TEST(Routing, BreakpointsKeepChordsWithinTolerance) {
 
 TEST(Routing, RandomInstancesWithinHalfPercentOfContinuousOptimum) {
   std::mt19937 rng(29);
-  int checked = 0;
+  int checked = 0, refined = 0;
   double worst = 0;
   for (int i = 0; i < 120; ++i) {
     RoutingProblem problem = random_routing(rng, 2 + i % 15, 2 + i % 5, 0.15 + 0.5 * (i % 7) / 6.0);
@@ -134,6 +134,7 @@ TEST(Routing, RandomInstancesWithinHalfPercentOfContinuousOptimum) {
     EXPECT_GE(result.objective_ms, bound * (1 - 1e-9)) << "instance " << i;
     EXPECT_LE(result.objective_ms, bound * 1.005) << "instance " << i;
     worst = std::max(worst, result.objective_ms / bound - 1);
+    refined += result.streams_in_flow < static_cast<int>(problem.streams.size());
     for (std::size_t s = 0; s < problem.streams.size(); ++s)
       EXPECT_NEAR(std::accumulate(result.fraction[s].begin(), result.fraction[s].end(), 0.0), 1.0, 1e-9);
     for (std::size_t j = 0; j < problem.nodes.size(); ++j)
@@ -142,7 +143,23 @@ TEST(Routing, RandomInstancesWithinHalfPercentOfContinuousOptimum) {
   }
   EXPECT_GE(checked, 100);
   std::cout << "routing instances checked against the convex bound: " << checked
-            << ", largest excess over the bound " << 100 * worst << "%\n";
+            << ", largest excess over the bound " << 100 * worst << "%, " << refined
+            << " solved by certified refinement\n";
+  EXPECT_GE(refined, 10);
+}
+
+TEST(Routing, LargeInstancesRefineAndStayWithinHalfPercent) {
+  std::mt19937 rng(31);
+  for (int i = 0; i < 6; ++i) {
+    RoutingProblem problem = random_routing(rng, 300, 6 + i, 0.3 + 0.1 * i);
+    RoutingResult result = solve_routing(problem);
+    if (!result.feasible) continue;
+    double bound = std::max(dual_bound(problem, prices_at(problem, result.fraction)),
+                            frank_wolfe_bound(problem, result.fraction, 10));
+    EXPECT_LE(result.objective_ms, bound * 1.005) << "instance " << i;
+    EXPECT_GE(result.objective_ms, bound * (1 - 1e-9)) << "instance " << i;
+    std::cout << "300 streams x " << 6 + i << " nodes: " << result.streams_in_flow << " streams in the flow\n";
+  }
 }
 
 TEST(Routing, FastestPathAtLowLoadSplitPastCriticalLoad) {

@@ -32,7 +32,7 @@ void expect_config_error(const json& document, const std::string& fragment) {
 }  // namespace
 
 TEST(Topology, ShippedLab7HasFourEndTwoEdgeOneCloud) {
-  Topology topology = load_topology(std::string(HDDNN_TOPOLOGY_DIR) + "/lab7.json");
+  Topology topology = load_topology(shipped_topology_dir() + "/lab7.json");
   EXPECT_EQ(topology.of_tier(Tier::End).size(), 4u);
   EXPECT_EQ(topology.of_tier(Tier::Edge).size(), 2u);
   EXPECT_EQ(topology.cloud(), 6);
@@ -43,7 +43,7 @@ TEST(Topology, ShippedLab7HasFourEndTwoEdgeOneCloud) {
 }
 
 TEST(Topology, ShippedDdnn6HasSixViews) {
-  Topology topology = load_topology(std::string(HDDNN_TOPOLOGY_DIR) + "/ddnn6.json");
+  Topology topology = load_topology(shipped_topology_dir() + "/ddnn6.json");
   std::vector<int> ends = topology.of_tier(Tier::End);
   ASSERT_EQ(ends.size(), 6u);
   for (int v = 0; v < 6; ++v) EXPECT_EQ(topology.devices[ends[v]].views, std::vector<int>{v});

@@ -10,7 +10,7 @@
 //
 // The planner alternates placement (one min cut per candidate edge per device,
 // compute priced at the current congestion) and routing (min-cost flow over edge
-// nodes and the cloud), with damped congestion prices, until placements, splits and
+// nodes and the cloud), with congestion prices averaged over the rounds (method of successive averages), until placements, splits and
 // utilisations stop changing, and reports the iterations it took.
 //
 // Contract: plan() never routes to an excluded device or over a missing link. The

@@ -52,6 +52,7 @@ struct RoutingResult {
   std::vector<std::vector<double>> fraction;   ///< per stream, per option
   std::vector<double> load_per_s;              ///< per node
   int pieces = 0;                              ///< delay pieces per node
+  int streams_in_flow = 0;                     ///< streams the final flow routed (others fixed, certified)
 };
 
 /// Mean response time (ms) of a split, with every rate multiplied by `scale`:

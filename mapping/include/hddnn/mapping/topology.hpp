@@ -58,6 +58,8 @@ struct Topology {
 
 Topology parse_topology(const nlohmann::json& document, const std::string& source_name);
 Topology load_topology(const std::string& path);
+/// Folder of the shipped topologies (lab7.json, ddnn6.json) in the source tree.
+std::string shipped_topology_dir();
 nlohmann::json topology_to_json(const Topology& topology);
 
 }  // namespace hddnn::mapping

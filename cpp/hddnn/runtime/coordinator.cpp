@@ -1,0 +1,216 @@
+#include "hddnn/runtime/coordinator.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+#include "hddnn/comm/mpi_env.hpp"
+#include "hddnn/errors.hpp"
+#include "hddnn/runtime/messages.hpp"
+
+namespace hddnn::runtime {
+namespace {
+
+constexpr double kMissedHeartbeats = 3;
+constexpr double kServerReportTimeoutMs = 2000;
+
+void write_atomically(const std::string& path, const nlohmann::json& body) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) throw ConfigError(path + ": cannot write results");
+    out << body.dump(2) << "\n";
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw ConfigError(path + ": cannot move results into place");
+}
+
+}  // namespace
+
+Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport,
+                         std::chrono::steady_clock::time_point start)
+    : setup_(setup),
+      transport_(transport),
+      start_(start),
+      profile_(mapping::load_profile(setup.config.model_dir + "/profile.json")) {
+  for (int rank : ranks_of(mapping::Tier::End)) observed_rate_[rank] = setup_.config.rate_per_s;
+}
+
+double Coordinator::now_ms() const {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+}
+
+std::vector<int> Coordinator::ranks_of(mapping::Tier tier) const {
+  std::vector<int> ranks;
+  for (size_t i = 0; i < setup_.topology.devices.size(); ++i) {
+    if (setup_.topology.devices[i].tier == tier) ranks.push_back(static_cast<int>(i));
+  }
+  return ranks;
+}
+
+std::vector<int> Coordinator::live_ranks() const {
+  std::vector<int> ranks;
+  for (int rank = 0; rank < transport_.size(); ++rank) {
+    if (rank != setup_.coordinator && dead_.count(rank) == 0) ranks.push_back(rank);
+  }
+  return ranks;
+}
+
+void Coordinator::start() { send_plan(); }
+
+void Coordinator::tick() {
+  const double now = now_ms();
+  if (now - last_heartbeat_ms_ >= setup_.config.heartbeat_ms) {
+    last_heartbeat_ms_ = now;
+    for (int rank : live_ranks()) transport_.send(rank, comm::MessageType::kHeartbeat, encode_control({}));
+  }
+  detect_failures();
+  replan_if_due();
+  size_t ends_done = 0;
+  for (int rank : ranks_of(mapping::Tier::End)) ends_done += reported_.count(rank) || dead_.count(rank);
+  if (stop_sent_ms_ < 0 && ends_done == ranks_of(mapping::Tier::End).size()) stop_servers();
+}
+
+void Coordinator::handle(const comm::Message& message) {
+  const int source = static_cast<int>(message.header.source);
+  last_heard_ms_[source] = now_ms();
+  if (message.header.type == comm::MessageType::kHeartbeat) {
+    auto body = decode_control(message.payload);
+    if (body.contains("arrivals")) arrivals_seen_[source] = body["arrivals"].get<uint64_t>();
+  } else if (message.header.type == comm::MessageType::kReport) {
+    on_report(source, decode_control(message.payload));
+  }
+}
+
+void Coordinator::detect_failures() {
+  const double now = now_ms(), period = setup_.config.heartbeat_ms;
+  for (auto [rank, last] : last_heard_ms_) {
+    if (dead_.count(rank) || reported_.count(rank)) continue;
+    const double silent = now - last;
+    if (silent < kMissedHeartbeats * period) continue;
+    const auto alive = transport_.peer_process_alive(rank);
+    // On one host a silent but running process is only slow: allow it more time.
+    if (alive == comm::ProcessLiveness::kAlive && silent < 10 * kMissedHeartbeats * period) continue;
+    declare_dead(rank, silent);
+  }
+}
+
+void Coordinator::declare_dead(int rank, double silent_ms) {
+  dead_.insert(rank);
+  transport_.abandon_peer(rank);
+  comm::mark_peer_failure();
+  Failure failure;
+  failure.rank = rank;
+  failure.detected_after_ms = silent_ms;  // upper bound: time since its last sign of life
+  failure.detected_at_ms = now_ms();
+  failures_.push_back(failure);
+  nlohmann::json membership = {{"version", membership_history_.size() + 1},
+                               {"dead", std::vector<int>(dead_.begin(), dead_.end())},
+                               {"at_ms", now_ms()}};
+  membership_history_.push_back(membership);
+  for (int live : live_ranks()) transport_.send(live, comm::MessageType::kMembership, encode_control(membership));
+  send_plan();
+}
+
+void Coordinator::replan_if_due() {
+  if (setup_.config.scheme != "mapping") return;
+  const double now = now_ms(), interval = setup_.config.replan_interval_s * 1000.0;
+  if (now - last_plan_ms_ < interval) return;
+  for (auto& [rank, rate] : observed_rate_) {
+    const uint64_t seen = arrivals_seen_[rank];
+    const double window_s = (now - last_plan_ms_) / 1000.0;
+    if (seen >= arrivals_at_last_plan_[rank] && window_s > 0) {
+      rate = (seen - arrivals_at_last_plan_[rank]) / window_s;
+    }
+    arrivals_at_last_plan_[rank] = seen;
+  }
+  send_plan();
+}
+
+void Coordinator::send_plan() {
+  last_plan_ms_ = now_ms();
+  if (setup_.config.scheme == "end") return;
+  nlohmann::json record = {{"at_ms", last_plan_ms_}};
+  std::map<int, std::map<int, double>> routing;
+  if (setup_.config.scheme == "end-cloud") {
+    for (int rank : ranks_of(mapping::Tier::End)) routing[rank] = {{setup_.coordinator, 1.0}};
+  } else {
+    routing = solve_routing(record);
+  }
+  plan_history_.push_back(record);
+  for (auto& [rank, fractions] : routing) {
+    if (dead_.count(rank)) continue;
+    // A device the plan expects to answer everything locally still escalates through
+    // its parent when a sample is not confident (e.g. under a threshold override).
+    if (fractions.empty()) fractions[setup_.topology.devices[rank].parent] = 1.0;
+    nlohmann::json body = {{"fractions", nlohmann::json::object()}};
+    for (auto [destination, share] : fractions) body["fractions"][std::to_string(destination)] = share;
+    if (record.contains("predicted_ms")) body["predicted_escalation_ms"] = record["predicted_ms"];
+    transport_.send(rank, comm::MessageType::kPlan, encode_control(body));
+  }
+}
+
+std::map<int, std::map<int, double>> Coordinator::solve_routing(nlohmann::json& record) const {
+  std::vector<double> rates;
+  for (int rank : ranks_of(mapping::Tier::End)) rates.push_back(dead_.count(rank) ? 0.0 : observed_rate_.at(rank));
+  mapping::PlanOptions options;
+  options.exclude = std::set<int>(dead_.begin(), dead_.end());
+  const auto plan = mapping::plan(setup_.topology, profile_, rates, options);
+  record["iterations"] = plan.iterations;
+  record["predicted_ms"] = plan.mean_latency_ms;
+  record["feasible"] = plan.feasible;
+  std::map<int, std::map<int, double>> routing;
+  for (const auto& device : plan.devices) {
+    routing[device.device] = std::map<int, double>(device.routing.begin(), device.routing.end());
+  }
+  record["routing"] = routing;
+  return routing;
+}
+
+void Coordinator::on_report(int rank, const nlohmann::json& body) {
+  if (!reported_.insert(rank).second) return;
+  if (body.contains("records")) {
+    for (const auto& r : body["records"]) records_.push_back(r.get<RequestOutcome>());
+  }
+  reassigned_ += body.value("reassigned", uint64_t{0});
+  stats_.push_back(body.at("stats").get<DeviceStats>());
+}
+
+void Coordinator::stop_servers() {
+  stop_sent_ms_ = now_ms();
+  for (int rank : live_ranks()) transport_.send(rank, comm::MessageType::kStop, encode_control({}));
+}
+
+bool Coordinator::finished() const {
+  if (stop_sent_ms_ < 0) return false;
+  for (int rank : live_ranks()) {
+    if (!reported_.count(rank) && now_ms() - stop_sent_ms_ < kServerReportTimeoutMs) return false;
+  }
+  return true;
+}
+
+void Coordinator::write_results(const DeviceStats& cloud_stats) {
+  stats_.push_back(cloud_stats);
+  for (int rank : dead_) {
+    DeviceStats gone;
+    gone.rank = rank;
+    gone.name = setup_.topology.devices[rank].name;
+    gone.tier = mapping::tier_name(setup_.topology.devices[rank].tier);
+    gone.alive = false;
+    stats_.push_back(gone);
+  }
+  const auto& config = setup_.config;
+  RunInfo info;
+  info.scheme = config.scheme;
+  info.topology = config.topology;
+  info.model = config.model_dir;
+  info.duration_s = config.duration_s;
+  info.rate_per_s = config.rate_per_s;
+  info.wall_s = now_ms() / 1000.0;
+  info.encrypted = transport_.encrypted();
+  info.emulated = config.emulate;
+  info.failures = failures_;
+  for (auto& f : info.failures) f.reassigned = reassigned_;
+  info.extra = {{"plans", plan_history_}, {"membership", membership_history_}};
+  if (!config.out.empty()) write_atomically(config.out, summarize(records_, stats_, info));
+}
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,61 @@
+// The coordinator, hosted by the cloud rank. It
+//   - sends every end device its routing (mapping: from the mapping library's
+//     plan over the topology, the model's profile and the offered rates;
+//     end-cloud: everything to the cloud), and re-plans from the observed
+//     arrival rates every replan interval;
+//   - watches heartbeats: a rank silent for 3 periods (or whose process is gone,
+//     on one host) is declared dead, the membership (versioned) goes to every
+//     live rank, and the plan is re-solved without it;
+//   - collects each end device's records and each server's statistics, stops the
+//     servers, and writes the results file.
+// It runs inside the cloud's loop (tick()/handle()), never blocking it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "hddnn/mapping/plan.hpp"
+#include "hddnn/runtime/node.hpp"
+
+namespace hddnn::runtime {
+
+class Coordinator {
+ public:
+  Coordinator(const NodeSetup& setup, comm::Transport& transport, std::chrono::steady_clock::time_point start);
+  void start();
+  void tick();
+  void handle(const comm::Message& message);
+  bool finished() const;
+  void write_results(const DeviceStats& cloud_stats);
+
+ private:
+  double now_ms() const;
+  void send_plan();
+  void replan_if_due();
+  void detect_failures();
+  void declare_dead(int rank, double silent_ms);
+  void on_report(int rank, const nlohmann::json& body);
+  void stop_servers();
+  std::map<int, std::map<int, double>> solve_routing(nlohmann::json& record) const;
+  std::vector<int> ranks_of(mapping::Tier tier) const;
+  std::vector<int> live_ranks() const;
+
+  const NodeSetup& setup_;
+  comm::Transport& transport_;
+  std::chrono::steady_clock::time_point start_;
+  mapping::ModelProfile profile_;
+  std::map<int, double> last_heard_ms_;
+  std::map<int, uint64_t> arrivals_seen_, arrivals_at_last_plan_;
+  std::map<int, double> observed_rate_;
+  std::set<int> dead_, reported_;
+  std::vector<RequestOutcome> records_;
+  std::vector<DeviceStats> stats_;
+  std::vector<Failure> failures_;
+  nlohmann::json plan_history_ = nlohmann::json::array();
+  nlohmann::json membership_history_ = nlohmann::json::array();
+  uint64_t reassigned_ = 0;
+  double last_plan_ms_ = 0, last_heartbeat_ms_ = -1e9, stop_sent_ms_ = -1;
+};
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,62 @@
+// The exported sections of a trained network, as the runtime runs them: one
+// TorchScript file per tier (end.pt, edge.pt, cloud.pt) and manifest.json, from
+// an `hddnn train --out` folder. A rank loads only the sections it may run.
+//
+// Contract: run() takes a batch-1 input for the section (the image for `end`,
+// the unpacked features of the previous section otherwise) and returns its exits'
+// logits and, except for the last section, the quantized features to pass on.
+// pack()/unpack() give the wire form of the features crossing a boundary, exactly
+// as the manifest's quantization and shape say. Torch runs single-threaded here, so that
+// the thread's CPU time measures a section's compute.
+#pragma once
+
+#include <torch/script.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hddnn/runtime/outcome.hpp"
+
+namespace hddnn::runtime {
+
+struct SectionResult {
+  torch::Tensor fine;      ///< 1 x 10 logits
+  torch::Tensor coarse;    ///< 1 x 4 logits, undefined where the tier has no coarse exit
+  torch::Tensor features;  ///< undefined for the last section
+};
+
+/// Decision of the DDNN exit policy at one exit.
+struct ExitDecision {
+  bool fine_confident = false;
+  bool coarse_confident = false;
+  int fine = 0;
+  int coarse = 0;
+};
+
+class DeployedModel {
+ public:
+  /// Loads manifest.json and the sections in `tiers` from `export_dir`.
+  DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers);
+
+  SectionResult run(Tier tier, const torch::Tensor& input);
+  std::vector<uint8_t> pack(Tier from, const torch::Tensor& features) const;
+  torch::Tensor unpack(Tier to, const std::vector<uint8_t>& bytes) const;
+
+  /// Applies the exit policy with the manifest's thresholds (or `override_threshold` >= 0).
+  ExitDecision decide(Tier tier, const SectionResult& result, double override_threshold) const;
+  /// The coarse group of each fine class.
+  int coarse_of(int fine) const;
+
+ private:
+  struct Section;
+  void read_section_manifest(Tier tier, Section& section) const;
+  void load_module(Tier tier, Section& section) const;
+  void warm_up();
+  std::map<Tier, std::shared_ptr<Section>> sections_;
+  nlohmann::json manifest_;
+  std::string dir_;
+};
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,152 @@
+#include "hddnn/runtime/end_device.hpp"
+
+#include "hddnn/comm/wire_format.hpp"
+#include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/runtime/messages.hpp"
+
+namespace hddnn::runtime {
+namespace {
+
+constexpr double kLatencySmoothing = 0.2;  // weight of the newest escalation round trip
+constexpr double kIdleWaitMs = 1.0;
+
+}  // namespace
+
+EndDevice::EndDevice(NodeSetup setup) : Node(std::move(setup), {Tier::kEnd}) {
+  auto test = data::load_fashion_mnist({"", "test", "single", config_.seed, 5000, config_.test_limit});
+  images_ = test.images;
+  fine_labels_ = test.fine;
+  coarse_labels_ = test.coarse;
+  arrivals_ = poisson_arrivals(config_.rate_per_s, config_.duration_s, images_.size(0), config_.seed, rank_);
+  records_.resize(arrivals_.size());
+  if (config_.scheme != "end") router_.set_fractions({{setup_.coordinator, 1.0}});
+}
+
+void EndDevice::run() {
+  start_clock();
+  bool reported = false;
+  while (!stopped_) {
+    admit_arrivals();
+    while (auto message = transport_.poll()) handle(*message);
+    heartbeat_if_due({{"arrivals", next_arrival_}});
+    if (!queue_.empty()) {
+      serve_one();
+    } else if (!reported && drained()) {
+      report();
+      reported = true;
+    } else {
+      double wait = next_arrival_ < arrivals_.size() ? arrivals_[next_arrival_].at_ms - now_ms() : kIdleWaitMs;
+      wait = std::clamp(wait, 0.0, kIdleWaitMs);
+      if (auto message = transport_.receive(std::chrono::milliseconds(static_cast<int64_t>(wait)))) {
+        handle(*message);
+      }
+    }
+    check_coordinator_alive();
+  }
+}
+
+void EndDevice::admit_arrivals() {
+  const double now = now_ms();
+  while (next_arrival_ < arrivals_.size() && arrivals_[next_arrival_].at_ms <= now) {
+    const auto& arrival = arrivals_[next_arrival_];
+    auto& r = records_[next_arrival_];
+    r.id = (uint64_t(rank_) << 32) | next_arrival_;
+    r.origin = rank_;
+    r.arrival_ms = arrival.at_ms;
+    r.deadline_ms = config_.deadline_ms;
+    r.fine_label = static_cast<int>(fine_labels_[arrival.sample].item<int64_t>());
+    r.coarse_label = static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>());
+    queue_.push_back(static_cast<uint32_t>(next_arrival_++));
+  }
+  meter_.queue_changed(queue_.size());
+}
+
+void EndDevice::serve_one() {
+  const uint32_t request = queue_.front();
+  queue_.pop_front();
+  meter_.queue_changed(queue_.size());
+  const auto result = compute(Tier::kEnd, images_[arrivals_[request].sample]);
+  const auto decision = model_.decide(Tier::kEnd, result, config_.threshold);
+  if (config_.scheme == "end" || decision.fine_confident) return answer_locally(request, decision, false);
+  const bool escalation_too_late = config_.deadline_ms > 0 && predicted_escalation_ms_ > config_.deadline_ms;
+  if (escalation_too_late && decision.coarse_confident) return answer_locally(request, decision, true);
+  escalate(request, result);
+  if (pending_.count(request) == 0) answer_locally(request, decision, false);  // nowhere to send it
+}
+
+void EndDevice::escalate(uint32_t request, const SectionResult& result) {
+  Work work{request, static_cast<uint16_t>(rank_), Stage::kEdge, model_.pack(Tier::kEnd, result.features)};
+  Pending pending{-1, std::move(work), now_ms()};
+  if (send_work(pending)) pending_.emplace(request, std::move(pending));
+}
+
+bool EndDevice::send_work(Pending& pending) {
+  pending.destination = router_.next();
+  if (pending.destination < 0) return false;
+  pending.work.stage = pending.destination == setup_.coordinator ? Stage::kEdgeThenCloud : Stage::kEdge;
+  auto payload = encode_work(pending.work);
+  records_[pending.work.request].bytes_up +=
+      static_cast<uint32_t>(comm::wire_size(payload.size(), transport_.encrypted()));
+  transport_.send(pending.destination, comm::MessageType::kWork, std::move(payload));
+  return true;
+}
+
+void EndDevice::answer_locally(uint32_t request, const ExitDecision& decision, bool coarse_only) {
+  on_answer({request, static_cast<uint8_t>(Tier::kEnd), coarse_only, static_cast<uint8_t>(decision.fine),
+             static_cast<uint8_t>(decision.coarse)});
+}
+
+void EndDevice::handle(comm::Message& message) {
+  note_message(message);
+  switch (message.header.type) {
+    case comm::MessageType::kAnswer: return on_answer(decode_answer(message.payload));
+    case comm::MessageType::kPlan: return on_plan(decode_control(message.payload));
+    case comm::MessageType::kMembership: return on_membership(decode_control(message.payload));
+    case comm::MessageType::kStop: stopped_ = true; return;
+    default: return;
+  }
+}
+
+void EndDevice::on_answer(const Answer& answer) {
+  if (answer.request >= records_.size()) return;
+  auto& r = records_[answer.request];
+  if (r.answers++ > 0) return;  // a duplicate (re-sent work answered twice): dropped
+  r.answered_ms = now_ms();
+  r.exit = static_cast<Tier>(answer.exit_tier);
+  r.coarse_only = answer.coarse_only;
+  r.fine_pred = answer.fine;
+  r.coarse_pred = answer.coarse_only ? answer.coarse : model_.coarse_of(answer.fine);
+  auto it = pending_.find(answer.request);
+  if (it == pending_.end()) return;
+  const double round_trip = r.answered_ms - it->second.sent_ms;
+  predicted_escalation_ms_ += kLatencySmoothing * (round_trip - predicted_escalation_ms_);
+  pending_.erase(it);
+}
+
+void EndDevice::on_plan(const nlohmann::json& plan) {
+  std::map<int, double> fractions;
+  for (auto& [rank, share] : plan.at("fractions").items()) fractions[std::stoi(rank)] = share.get<double>();
+  router_.set_fractions(fractions);
+  if (predicted_escalation_ms_ == 0) predicted_escalation_ms_ = plan.value("predicted_escalation_ms", 0.0);
+}
+
+void EndDevice::on_membership(const nlohmann::json& membership) {
+  for (int dead : membership.at("dead").get<std::vector<int>>()) {
+    router_.mark_dead(dead);
+    for (auto& [request, pending] : pending_) {
+      if (pending.destination == dead && send_work(pending)) ++reassigned_;
+    }
+  }
+}
+
+bool EndDevice::drained() const {
+  if (next_arrival_ < arrivals_.size() || !queue_.empty()) return false;
+  return pending_.empty() || now_ms() > (config_.duration_s + config_.drain_timeout_s) * 1000.0;
+}
+
+void EndDevice::report() {
+  nlohmann::json body = {{"records", records_}, {"stats", finish_stats()}, {"reassigned", reassigned_}};
+  transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control(body));
+}
+
+}  // namespace hddnn::runtime

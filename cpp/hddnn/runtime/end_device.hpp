@@ -1,0 +1,61 @@
+// The end-device role. It offers Poisson requests drawn from the test split,
+// runs each through the end section, and applies the exit policy:
+//   - a confident fine exit answers;
+//   - when an escalation cannot meet the request's deadline (the predicted
+//     escalation latency) and the coarse exit is confident, it answers coarse;
+//   - otherwise it escalates the packed features to the router's destination
+//     (never under `end`) and keeps a copy until the answer comes back.
+// Raw inputs never leave the device: the only payload it builds from a request
+// is its section's features (encode_work over pack()).
+// When requests stop and every one is answered (or the drain timeout passes)
+// it sends its records and statistics to the coordinator and waits for kStop.
+#pragma once
+
+#include <deque>
+#include <map>
+
+#include "hddnn/runtime/arrivals.hpp"
+#include "hddnn/runtime/node.hpp"
+#include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/router.hpp"
+
+namespace hddnn::runtime {
+
+class EndDevice : public Node {
+ public:
+  explicit EndDevice(NodeSetup setup);
+  void run() override;
+
+ private:
+  struct Pending {  // an escalated request awaiting its answer; kept to re-send
+    int destination;
+    Work work;
+    double sent_ms;
+  };
+
+  void admit_arrivals();
+  void serve_one();
+  void escalate(uint32_t request, const SectionResult& result);
+  /// Sends (or re-sends) pending work to the router's next live destination.
+  bool send_work(Pending& pending);
+  void answer_locally(uint32_t request, const ExitDecision& decision, bool coarse_only);
+  void handle(comm::Message& message);
+  void on_answer(const Answer& answer);
+  void on_plan(const nlohmann::json& plan);
+  void on_membership(const nlohmann::json& membership);
+  bool drained() const;
+  void report();
+
+  torch::Tensor images_, fine_labels_, coarse_labels_;
+  std::vector<Arrival> arrivals_;
+  size_t next_arrival_ = 0;
+  std::deque<uint32_t> queue_;
+  std::vector<RequestOutcome> records_;
+  std::map<uint32_t, Pending> pending_;
+  Router router_;
+  uint64_t reassigned_ = 0;
+  double predicted_escalation_ms_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,101 @@
+#include "hddnn/runtime/node.hpp"
+
+#include <time.h>
+
+#include <thread>
+
+#include "hddnn/comm/mpi_env.hpp"
+#include "hddnn/errors.hpp"
+#include "hddnn/runtime/messages.hpp"
+
+namespace hddnn::runtime {
+namespace {
+
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+PowerModel power_of(const mapping::Device& device) {
+  return {device.power_w, device.idle_w, device.radio_nj_per_byte};
+}
+
+}  // namespace
+
+Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
+    : setup_(std::move(setup)),
+      transport_(*setup_.transport),
+      config_(setup_.config),
+      rank_(transport_.rank()),
+      start_(Clock::now()),
+      model_(config_.model_dir, sections),
+      meter_(start_, power_of(setup_.topology.devices.at(rank_))) {}
+
+void Node::start_clock() {
+  start_ = Clock::now();
+  meter_ = DeviceMeter(start_, power_of(me()));
+  last_heard_coordinator_ms_ = 0;
+}
+
+double Node::now_ms() const { return std::chrono::duration<double, std::milli>(Clock::now() - start_).count(); }
+
+const mapping::Device& Node::me() const { return setup_.topology.devices.at(rank_); }
+
+SectionResult Node::compute(Tier section, const torch::Tensor& input) {
+  const auto wall_start = Clock::now();
+  const double cpu_start = thread_cpu_ms();
+  SectionResult result = model_.run(section, input);
+  const double cpu_ms = thread_cpu_ms() - cpu_start;
+  const double emulated_ms = config_.emulate ? cpu_ms / me().speed : cpu_ms;
+  if (config_.emulate) {
+    std::this_thread::sleep_until(wall_start + std::chrono::duration<double, std::milli>(emulated_ms));
+  }
+  meter_.add_busy(emulated_ms);
+  return result;
+}
+
+void Node::heartbeat_if_due(const nlohmann::json& extra) {
+  const double now = now_ms();
+  if (now - last_heartbeat_ms_ < config_.heartbeat_ms) return;
+  last_heartbeat_ms_ = now;
+  if (rank_ == setup_.coordinator) return;
+  transport_.send(setup_.coordinator, comm::MessageType::kHeartbeat, encode_control(extra));
+}
+
+void Node::note_message(const comm::Message& message) {
+  // After a death Open MPI 4.1.4 can hang in MPI_Finalize: skip it from now on.
+  if (message.header.type == comm::MessageType::kMembership) comm::mark_peer_failure();
+  if (static_cast<int>(message.header.source) == setup_.coordinator) last_heard_coordinator_ms_ = now_ms();
+}
+
+void Node::check_coordinator_alive() {
+  if (rank_ == setup_.coordinator) return;
+  const double silent_ms = now_ms() - last_heard_coordinator_ms_;
+  if (silent_ms > coordinator_timeout_ms()) {
+    throw PeerLostError("coordinator (rank " + std::to_string(setup_.coordinator) + ") silent for " +
+                        std::to_string(static_cast<int>(silent_ms)) + " ms");
+  }
+}
+
+double Node::coordinator_timeout_ms() const { return std::max(3000.0, 20 * config_.heartbeat_ms); }
+
+DeviceStats Node::finish_stats() {
+  uint64_t sent = 0, received = 0, messages = 0;
+  for (int peer = 0; peer < transport_.size(); ++peer) {
+    if (peer == rank_) continue;
+    const auto link = transport_.stats(peer);
+    sent += link.bytes_sent;
+    received += link.bytes_received;
+    messages += link.messages_sent;
+  }
+  DeviceStats stats = meter_.finish(rank_, sent, received, messages);
+  stats.name = me().name;
+  stats.tier = mapping::tier_name(me().tier);
+  stats.memory_budget_mb = me().memory_mb;
+  stats.answered_here = answered_here_;
+  stats.rejected = transport_.rejected();
+  return stats;
+}
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,66 @@
+// What every role (end device, edge node, cloud) shares: its transport, the run's
+// configuration and topology, the deployed model, the device meter, and
+// emulated compute (a section's thread CPU time stretched to time/speed).
+//
+// Contract: a Node is driven by one thread, its role's run(); the transport is
+// the only way it talks to other ranks. Heartbeats go to the coordinator every
+// heartbeat period; a coordinator silent for `coordinator_timeout` ends the role
+// with PeerLostError after its partial results are written.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hddnn/comm/transport.hpp"
+#include "hddnn/mapping/topology.hpp"
+#include "hddnn/runtime/deployed_model.hpp"
+#include "hddnn/runtime/device_meter.hpp"
+#include "hddnn/runtime/run_config.hpp"
+
+namespace hddnn::runtime {
+
+struct NodeSetup {
+  RunConfig config;
+  mapping::Topology topology;
+  std::unique_ptr<comm::Transport> transport;
+  int coordinator = 0;  ///< rank of the cloud, which coordinates
+};
+
+class Node {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Node(NodeSetup&& setup, const std::vector<Tier>& sections);
+  virtual ~Node() = default;
+  virtual void run() = 0;
+
+ protected:
+  double now_ms() const;
+  /// Starts the run's clock (and the meter) now: call when the role is ready to serve.
+  void start_clock();
+  /// Runs `section` on `input`, sleeping afterwards so it takes cpu_time/speed.
+  SectionResult compute(Tier section, const torch::Tensor& input);
+  /// Sends a heartbeat to the coordinator when one is due; `extra` rides along.
+  void heartbeat_if_due(const nlohmann::json& extra = nlohmann::json::object());
+  /// Notes any message from the coordinator (every message counts as a sign of life).
+  void note_message(const comm::Message& message);
+  /// Throws PeerLostError when the coordinator has been silent too long.
+  void check_coordinator_alive();
+  double coordinator_timeout_ms() const;
+  DeviceStats finish_stats();
+  const mapping::Device& me() const;
+
+  NodeSetup setup_;
+  comm::Transport& transport_;
+  const RunConfig& config_;
+  int rank_;
+  Clock::time_point start_;
+  DeployedModel model_;
+  DeviceMeter meter_;
+  double last_heartbeat_ms_ = -1e9;
+  double last_heard_coordinator_ms_ = 0;
+  uint64_t answered_here_ = 0;
+};
+
+}  // namespace hddnn::runtime

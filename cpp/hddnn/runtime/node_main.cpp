@@ -1,0 +1,115 @@
+// hddnn-node: one device of a distributed run. Launched by mpirun (through
+// `hddnn run` or a cluster script), one rank per topology device, in order:
+//   mpirun -n <devices> hddnn-node --config run.json
+// Rank i takes device i's role. A rank that fails (a peer lost, bad input)
+// prints the typed error, writes <out>.rank<i>.error.json, and exits 1 without
+// MPI_Finalize (Open MPI 4.1.4 can hang there after a death).
+#include <torch/torch.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "hddnn/comm/mpi_env.hpp"
+#include "hddnn/comm/mpi_transport.hpp"
+#include "hddnn/crypto/cluster_key.hpp"
+#include "hddnn/errors.hpp"
+#include "hddnn/mapping/topology.hpp"
+#include "hddnn/runtime/end_device.hpp"
+#include "hddnn/runtime/server.hpp"
+
+namespace {
+
+using namespace hddnn;
+
+std::string config_path(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0) return argv[i + 1];
+  }
+  throw ConfigError("usage: hddnn-node --config RUN.json");
+}
+
+int cloud_rank(const mapping::Topology& topology) {
+  for (size_t i = 0; i < topology.devices.size(); ++i) {
+    if (topology.devices[i].tier == mapping::Tier::Cloud) return static_cast<int>(i);
+  }
+  throw ConfigError("topology: no cloud device");
+}
+
+comm::TransportOptions transport_options(const runtime::RunConfig& config, const mapping::Topology& topology,
+                                         int rank) {
+  comm::TransportOptions options;
+  options.emulate = config.emulate;
+  for (const auto& link : topology.devices.at(rank).links) {
+    options.links[link.to] = {link.latency_ms, link.bandwidth_mbps};
+  }
+  // Links are symmetric: a device answers over the link its peer declared toward it.
+  for (size_t peer = 0; peer < topology.devices.size(); ++peer) {
+    for (const auto& link : topology.devices[peer].links) {
+      if (link.to == rank && !options.links.count(static_cast<int>(peer))) {
+        options.links[static_cast<int>(peer)] = {link.latency_ms, link.bandwidth_mbps};
+      }
+    }
+  }
+  if (config.encrypt) options.key = crypto::ClusterKey::load(config.key_file);
+  return options;
+}
+
+std::unique_ptr<runtime::Node> make_role(runtime::NodeSetup setup) {
+  const auto tier = setup.topology.devices.at(setup.transport->rank()).tier;
+  if (tier == mapping::Tier::End) return std::make_unique<runtime::EndDevice>(std::move(setup));
+  return std::make_unique<runtime::Server>(std::move(setup));
+}
+
+void run_rank(const std::string& path) {
+  comm::ensure_initialized();
+  torch::set_num_threads(1);
+  runtime::NodeSetup setup;
+  setup.config = runtime::load_run_config(path);
+  setup.topology = mapping::load_topology(setup.config.topology);
+  const int rank = comm::world_rank(), size = comm::world_size();
+  if (size != static_cast<int>(setup.topology.devices.size())) {
+    throw ConfigError(setup.config.topology + ": " + std::to_string(setup.topology.devices.size()) +
+                      " devices but " + std::to_string(size) + " ranks were started");
+  }
+  setup.coordinator = cloud_rank(setup.topology);
+  setup.transport = comm::make_mpi_transport(MPI_COMM_WORLD, transport_options(setup.config, setup.topology, rank));
+  auto role = make_role(std::move(setup));
+  role->run();
+}
+
+void write_error_file(const std::string& config_file, const std::string& type, const std::string& what) {
+  std::string out;
+  try {
+    out = hddnn::runtime::load_run_config(config_file).out;
+  } catch (const std::exception&) {
+    return;
+  }
+  if (out.empty()) return;
+  const int rank = comm::is_initialized() ? comm::world_rank() : -1;
+  std::ofstream(out + ".rank" + std::to_string(rank) + ".error.json")
+      << nlohmann::json({{"rank", rank}, {"error", type}, {"message", what}}).dump() << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path;
+  try {
+    path = config_path(argc, argv);
+    run_rank(path);
+  } catch (const hddnn::HddnnError& e) {
+    const std::string type = dynamic_cast<const hddnn::PeerLostError*>(&e)   ? "PeerLostError"
+                             : dynamic_cast<const hddnn::CommError*>(&e)     ? "CommError"
+                             : dynamic_cast<const hddnn::ConfigError*>(&e)   ? "ConfigError"
+                             : dynamic_cast<const hddnn::CryptoError*>(&e)   ? "CryptoError"
+                             : dynamic_cast<const hddnn::DataError*>(&e)     ? "DataError"
+                                                                             : "HddnnError";
+    std::cerr << "hddnn-node: " << type << ": " << e.what() << std::endl;
+    write_error_file(path, type, e.what());
+    hddnn::comm::mark_peer_failure();
+    std::_Exit(1);
+  }
+  hddnn::comm::finalize();
+  return 0;
+}

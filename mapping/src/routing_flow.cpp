@@ -1,0 +1,166 @@
+#include "routing_flow.hpp"
+
+// Boost.Graph's edge iterators trip GCC 12's -Wmaybe-uninitialized at -O2 (a false
+// positive inside Boost); silence it for these headers only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/push_relabel_max_flow.hpp>
+#include <boost/graph/successive_shortest_path_nonnegative_weights.hpp>
+#pragma GCC diagnostic pop
+#include <cmath>
+#include <numeric>
+
+namespace hddnn::mapping::detail {
+
+namespace {
+
+using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
+using FlowGraph = boost::adjacency_list<
+    boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+    boost::property<boost::edge_capacity_t, long,
+                    boost::property<boost::edge_residual_capacity_t, long,
+                                    boost::property<boost::edge_reverse_t, Traits::edge_descriptor,
+                                                    boost::property<boost::edge_weight_t, double>>>>>;
+using Edge = Traits::edge_descriptor;
+
+constexpr double kQuantaPerUnit = 1e8;  // flow quanta per unit of the larger of capacity and load
+constexpr double kWeightRange = 1e12;   // largest arc weight
+
+double delay(double u) { return u / (1.0 - u); }
+
+Edge add_arc(FlowGraph& graph, std::size_t from, std::size_t to, long capacity, double weight) {
+  auto forward = boost::add_edge(from, to, graph).first;
+  auto backward = boost::add_edge(to, from, graph).first;
+  boost::put(boost::edge_capacity, graph, forward, capacity);
+  boost::put(boost::edge_capacity, graph, backward, 0);
+  boost::put(boost::edge_weight, graph, forward, weight);
+  boost::put(boost::edge_weight, graph, backward, -weight);
+  boost::put(boost::edge_reverse, graph, forward, backward);
+  boost::put(boost::edge_reverse, graph, backward, forward);
+  return forward;
+}
+
+long flow_on(const FlowGraph& graph, const Edge& arc) {
+  return boost::get(boost::edge_capacity, graph, arc) - boost::get(boost::edge_residual_capacity, graph, arc);
+}
+
+std::vector<long> fixed_loads(const RoutingProblem& problem, const DelayPieces& pieces, const FlowSpec& spec) {
+  std::vector<long> load(problem.nodes.size(), 0);
+  for (std::size_t i = 0; i < problem.streams.size(); ++i)
+    if (spec.fixed_option[i] >= 0) load[problem.streams[i].options[spec.fixed_option[i]].node] += pieces.supply[i];
+  return load;
+}
+
+// Node j's piece arcs above `preload`; false when the preload alone passes the cap.
+bool add_pieces(FlowGraph& graph, const DelayPieces& pieces, std::size_t node, std::size_t vertex, long preload) {
+  const auto& bound = pieces.bound[node];
+  if (preload > bound.back()) return false;
+  for (std::size_t m = 1; m < bound.size(); ++m)
+    if (bound[m] > preload) add_arc(graph, vertex, 1, bound[m] - std::max(preload, bound[m - 1]), pieces.slope[node][m - 1]);
+  return true;
+}
+
+}  // namespace
+
+bool can_carry(const RoutingProblem& problem, double scale) {
+  double capacity = 0;
+  for (const auto& node : problem.nodes) capacity += problem.rho_max * node.service_rate_per_s;
+  double quantum = capacity / kQuantaPerUnit;
+  std::size_t streams = problem.streams.size();
+  FlowGraph graph(2 + streams + problem.nodes.size());
+  long supply = 0, unbounded = std::llround(capacity / quantum) + 1;
+  for (std::size_t i = 0; i < streams; ++i) {
+    long rate = std::llround(scale * problem.streams[i].rate_per_s / quantum);
+    supply += rate;
+    add_arc(graph, 0, 2 + i, rate, 0);
+    for (const auto& option : problem.streams[i].options) add_arc(graph, 2 + i, 2 + streams + option.node, unbounded, 0);
+  }
+  for (std::size_t j = 0; j < problem.nodes.size(); ++j)
+    add_arc(graph, 2 + streams + j, 1, std::llround(problem.rho_max * problem.nodes[j].service_rate_per_s / quantum), 0);
+  return boost::push_relabel_max_flow(graph, 0, 1) >= supply - static_cast<long>(streams) - 1;
+}
+
+DelayPieces delay_pieces(const RoutingProblem& problem, double scale) {
+  std::vector<double> points = delay_breakpoints(problem.rho_max);
+  double capacity = 0, rate = 0, largest = 1e-12;
+  for (const auto& node : problem.nodes) capacity += problem.rho_max * node.service_rate_per_s;
+  for (const auto& stream : problem.streams) rate += scale * stream.rate_per_s;
+  DelayPieces pieces;
+  pieces.quantum = std::max(capacity, rate) / kQuantaPerUnit;
+  std::vector<std::vector<double>> slope_ms;
+  for (const auto& node : problem.nodes) {
+    pieces.bound.emplace_back();
+    slope_ms.emplace_back();
+    for (std::size_t k = 0; k < points.size(); ++k) {
+      pieces.bound.back().push_back(std::llround(points[k] * node.service_rate_per_s / pieces.quantum));
+      if (k == 0) continue;
+      slope_ms.back().push_back(1000.0 * (delay(points[k]) - delay(points[k - 1])) /
+                                ((points[k] - points[k - 1]) * node.service_rate_per_s));
+      largest = std::max(largest, slope_ms.back().back());
+    }
+  }
+  for (const auto& stream : problem.streams)
+    for (const auto& option : stream.options) largest = std::max(largest, option.cost_ms);
+  pieces.weight_units = kWeightRange / largest;
+  for (auto& node : slope_ms) {
+    pieces.slope.emplace_back();
+    for (double s : node) pieces.slope.back().push_back(std::round(s * pieces.weight_units));
+  }
+  for (const auto& stream : problem.streams) {
+    pieces.supply.push_back(std::llround(scale * stream.rate_per_s / pieces.quantum));
+    pieces.cost.emplace_back();
+    for (const auto& option : stream.options) pieces.cost.back().push_back(std::round(option.cost_ms * pieces.weight_units));
+  }
+  return pieces;
+}
+
+FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces, const FlowSpec& spec) {
+  std::vector<long> preload = fixed_loads(problem, pieces, spec);
+  std::vector<int> routed;
+  for (std::size_t i = 0; i < problem.streams.size(); ++i)
+    if (spec.fixed_option[i] < 0) routed.push_back(static_cast<int>(i));
+  std::size_t first_node = 2 + routed.size();
+  FlowGraph graph(first_node + problem.nodes.size());
+  FlowAnswer answer;
+  for (std::size_t j = 0; j < problem.nodes.size(); ++j)
+    if (!add_pieces(graph, pieces, j, first_node + j, preload[j])) return answer;
+  std::vector<std::vector<Edge>> option_arcs;
+  for (std::size_t r = 0; r < routed.size(); ++r) {
+    int i = routed[r];
+    add_arc(graph, 0, 2 + r, pieces.supply[i], 0);
+    option_arcs.emplace_back();
+    for (std::size_t k = 0; k < problem.streams[i].options.size(); ++k)
+      option_arcs.back().push_back(add_arc(graph, 2 + r, first_node + problem.streams[i].options[k].node,
+                                           pieces.supply[i], pieces.cost[i][k]));
+  }
+  boost::successive_shortest_path_nonnegative_weights(graph, 0, 1);
+  answer.load = preload;
+  answer.routed_all = true;
+  answer.streams_in_flow = static_cast<int>(routed.size());
+  answer.fraction.resize(problem.streams.size());
+  for (std::size_t i = 0; i < problem.streams.size(); ++i) {
+    answer.fraction[i].assign(problem.streams[i].options.size(), 0.0);
+    if (spec.fixed_option[i] >= 0) answer.fraction[i][spec.fixed_option[i]] = 1.0;
+  }
+  for (std::size_t r = 0; r < routed.size(); ++r) {
+    int i = routed[r];
+    long total = 0;
+    for (std::size_t k = 0; k < option_arcs[r].size(); ++k) {
+      long flow = flow_on(graph, option_arcs[r][k]);
+      answer.fraction[i][k] = static_cast<double>(flow);
+      answer.load[problem.streams[i].options[k].node] += flow;
+      total += flow;
+    }
+    answer.routed_all = answer.routed_all && total >= pieces.supply[i] - 1;
+    if (total > 0) {
+      for (double& f : answer.fraction[i]) f /= static_cast<double>(total);
+    } else {  // a stream too small for one quantum takes its cheapest option
+      auto cheapest = std::min_element(pieces.cost[i].begin(), pieces.cost[i].end()) - pieces.cost[i].begin();
+      answer.fraction[i][cheapest] = 1.0;
+    }
+  }
+  return answer;
+}
+
+}  // namespace hddnn::mapping::detail

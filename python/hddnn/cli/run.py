@@ -1,0 +1,54 @@
+"""hddnn run: a distributed run of one or more schemes over a topology (mpirun)."""
+import json
+import os
+
+
+def register(subparsers):
+    p = subparsers.add_parser("run", help="run schemes over a topology, one MPI rank per device")
+    p.add_argument("--model", required=True, help="a trained run folder (hddnn train --out)")
+    p.add_argument("--topology", required=True, help="topology JSON")
+    p.add_argument("--scheme", default="mapping",
+                   help="end | end-cloud | mapping, or several separated by commas to compare")
+    load = p.add_mutually_exclusive_group()
+    load.add_argument("--rate", type=float, help="requests per second per end device")
+    load.add_argument("--rho", type=float,
+                      help="load as the cloud's utilisation under end-cloud (1.2 = jammed)")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds of offered requests")
+    p.add_argument("--deadline-ms", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threshold", type=float, default=None, help="override every exit's entropy threshold")
+    p.add_argument("--out", default=None, help="results JSON (several schemes: a folder)")
+    p.add_argument("--no-emulation", action="store_true", help="real speeds and links (clusters)")
+    p.add_argument("--no-encrypt", action="store_true", help="send features in clear (for comparison)")
+    p.add_argument("--key", default=None, help="cluster key file (hddnn keygen); default: a fresh one")
+    p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
+    p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..launch import run as launch
+    from ..load import rate_for_load
+    from ..results import compare, plot_comparison
+    schemes = [s.strip() for s in args.scheme.split(",") if s.strip()]
+    rate = args.rate if args.rate is not None else (
+        rate_for_load(os.path.join(args.model, "profile.json"), args.topology, args.rho) if args.rho is not None else 10.0)
+    results = []
+    for scheme in schemes:
+        out = args.out
+        if out and len(schemes) > 1:
+            os.makedirs(out, exist_ok=True)
+            out = os.path.join(out, f"results-{scheme}.json")
+        r = launch(args.model, args.topology, scheme=scheme, rate=rate, duration=args.duration,
+                   deadline_ms=args.deadline_ms, seed=args.seed, threshold=args.threshold, out=out,
+                   emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
+                   mpirun_args=args.mpirun_arg)
+        print(r.summary_line(), flush=True)
+        results.append(r)
+    if len(results) > 1:
+        print(compare(results).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.plot:
+        plot_comparison(results, path=args.plot)
+        print(f"plot: {args.plot}")
+    failed = [r["scheme"] for r in results if r["lost"] > 0 or r["answered"] + r["lost_with_device"] < r["offered"]]
+    return 1 if failed else 0

@@ -1,0 +1,92 @@
+"""The distributed runtime under mpirun: a tiny trained model over a 4-device
+topology (2 end devices, 1 edge, 1 cloud), each scheme a few seconds."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import hddnn
+from hddnn.errors import ConfigError
+from hddnn.launch import run
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+TOPOLOGY = os.path.join(DATA, "tiny4.json")
+
+pytestmark = pytest.mark.mpi
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "tiny"
+    cmd = [sys.executable, "-m", "hddnn", "train", "--spec", os.path.join(DATA, "tiny_hetero.json"),
+           "--epochs", "1", "--limit", "3000", "--out", str(out), "--no-progress", "--threads", "2"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    return str(out)
+
+
+def check_complete(results):
+    assert results["offered"] > 20
+    assert results["answered"] == results["offered"]
+    assert results["lost"] == 0 and results["duplicates"] == 0
+    assert results["rank_errors"] == []
+
+
+@pytest.mark.parametrize("scheme", ["end", "end-cloud", "mapping"])
+def test_scheme_answers_every_request(model, scheme, tmp_path):
+    # A tiny model trained briefly is unsure of most samples: a low threshold makes them escalate.
+    results = run(model, TOPOLOGY, scheme=scheme, rate=15, duration=2.0, threshold=0.5, out=str(tmp_path / "r.json"))
+    check_complete(results)
+    assert results["scheme"] == scheme
+    assert results["crypto"]["encrypted"] is True and results["crypto"]["rejected"] == 0
+    exits = results["exit_fraction"]
+    if scheme == "end":
+        assert exits["end"] == 1.0 and results["bytes_per_sample"] == 0
+    else:
+        assert exits["edge"] + exits["cloud"] > 0
+        assert 0 < results["bytes_per_sample"] < 784
+    latency = results["latency_ms"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    devices = {d["name"]: d for d in results["per_device"]}
+    assert set(devices) == {"end0", "end1", "edge0", "cloud"}
+    assert all(0 <= d["utilisation"] <= 1.0 for d in devices.values())
+    assert os.path.exists(tmp_path / "r.json")
+
+
+def test_mapping_plans_are_recorded_and_clear_mode_works(model, tmp_path):
+    results = run(model, TOPOLOGY, scheme="mapping", rate=15, duration=2.0, threshold=0.5, encrypt=False)
+    check_complete(results)
+    assert results["crypto"]["encrypted"] is False
+    assert len(results["plans"]) >= 1 and "routing" in results["plans"][0]
+
+
+def test_rank_count_mismatch_is_a_config_error(model, tmp_path):
+    from hddnn.launch import node_binary, LOCAL_MPIRUN_FLAGS
+    config = tmp_path / "run.json"
+    out = tmp_path / "r.json"
+    config.write_text(json.dumps({"model": model, "topology": TOPOLOGY, "scheme": "end", "rate": 1,
+                                  "duration": 1, "out": str(out), "encrypt": False}))
+    proc = subprocess.run(["mpirun", *LOCAL_MPIRUN_FLAGS, "-n", "3", node_binary(), "--config", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert "ConfigError" in proc.stderr and "4 devices but 3 ranks" in proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda t: t["devices"][0].update(parent="edge9"), "edge9"),
+    (lambda t: t["devices"].pop(), "cloud"),
+])
+def test_bad_topology_is_rejected_before_launch(model, tmp_path, change, message):
+    with open(TOPOLOGY) as f:
+        topology = json.load(f)
+    change(topology)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(topology))
+    with pytest.raises(ConfigError, match=message):
+        run(model, str(path), scheme="end", rate=1, duration=1)
+
+
+def test_unknown_scheme(model):
+    with pytest.raises(ConfigError, match="scheme"):
+        run(model, TOPOLOGY, scheme="cloud-only")
