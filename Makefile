@@ -9,9 +9,20 @@ export HDDNN_BUILD_DIR := $(BUILD_DIR)
 bootstrap:
 	scripts/bootstrap
 
+# The main job: train fmnist_hetero (or reuse runs/fmnist_hetero), then run the three
+# schemes side by side over lab7, one MPI rank per device, and simulate the same.
+MODEL ?= runs/fmnist_hetero
+TOPOLOGY ?= mapping/topologies/lab7.json
+DEMO_RATE ?= 100
+DEMO_SECONDS ?= 10
 demo: bootstrap
 	$(PY) -m hddnn info
 	$(PY) -m hddnn data --split test
+	test -f $(MODEL)/profile.json || $(PY) -m hddnn train --spec models/fmnist_hetero.json --out $(MODEL)
+	$(PY) -m hddnn run --model $(MODEL) --topology $(TOPOLOGY) --scheme end,end-cloud,mapping \
+	  --rate $(DEMO_RATE) --duration $(DEMO_SECONDS) --out runs/demo --plot runs/demo/schemes.png
+	$(PY) -m hddnn sim --model $(MODEL) --topology $(TOPOLOGY) --scheme end,end-cloud,mapping \
+	  --rate $(DEMO_RATE) --duration $(DEMO_SECONDS) --out runs/demo
 
 test: bootstrap test-cpp test-python
 
