@@ -21,6 +21,9 @@ data::LabelledImages labelled(const torch::Tensor& images, const torch::Tensor& 
   return {images, fine, coarse};
 }
 
+// Python passes an empty tensor for "no mask".
+torch::Tensor optional_mask(const torch::Tensor& mask) { return mask.defined() && mask.numel() > 0 ? mask : torch::Tensor(); }
+
 std::string fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
                 const std::string& config_json, py::object progress) {
   const auto base = network.spec().source.value("training", nlohmann::json::object());
@@ -47,7 +50,7 @@ py::dict forward(Network& network, const torch::Tensor& images, const torch::Ten
   torch::NoGradGuard no_grad;
   network.train(false);
   py::dict out;
-  for (const auto& e : network.forward(images, mask)) out[py::str(e.name)] = e.logits;
+  for (const auto& e : network.forward(images, optional_mask(mask))) out[py::str(e.name)] = e.logits;
   return out;
 }
 
@@ -95,7 +98,7 @@ void register_nn(py::module_& m) {
       .def("policy_exits", &policy_exits)
       .def("evaluate", [](Network& n, const data::LabelledImages& s, const torch::Tensor& mask) {
         py::gil_scoped_release release;
-        return nn::evaluate_split(n, s.images, s.fine, s.coarse, mask).dump();
+        return nn::evaluate_split(n, s.images, s.fine, s.coarse, optional_mask(mask)).dump();
       }, py::arg("data"), py::arg("mask") = torch::Tensor())
       .def("profile", [](Network& n, const data::LabelledImages& s) {
         py::gil_scoped_release release;
