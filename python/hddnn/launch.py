@@ -8,9 +8,12 @@ has died (Open MPI 4.1.4), so a missing results file is the failure signal.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
-from typing import Iterable, Optional, Sequence
+import threading
+import time
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from .errors import CommError, ConfigError
 from .results import Results
@@ -44,10 +47,11 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         deadline_ms: float = 0.0, seed: int = 0, threshold: Optional[float] = None,
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
-        **extra) -> Results:
+        kill: Iterable[Tuple[int, float]] = (), **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
-    bad arguments and CommError when the run produced no results."""
+    bad arguments and CommError when the run produced no results. `kill` lists
+    (rank, seconds after launch) pairs: that rank gets SIGKILL from outside."""
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
     for path, what in ((model, "model"), (topology, "topology")):
@@ -71,15 +75,96 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         json.dump(config, f, indent=2)
     command = mpirun_command(config_path, device_count(topology), list(mpirun_args))
     limit = timeout if timeout is not None else duration + 120
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=limit)
-    return _collect(out, proc)
+    log = open(os.path.join(workdir, "mpirun.log"), "w+")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    killer = _Killer(proc.pid, list(kill))
+    _wait(proc, out, limit)
+    killer.cancel()
+    log.seek(0)
+    stderr = log.read()
+    log.close()
+    results = _collect(out, stderr)
+    results["kills"] = killer.done
+    return results
 
 
-def _collect(out: str, proc: subprocess.CompletedProcess) -> Results:
+def _wait(proc: subprocess.Popen, out: str, limit: float, grace: float = 5.0) -> None:
+    """Waits for mpirun. Once the results file exists the run is over: after a rank
+    died, Open MPI 4.1.4 may leave mpirun waiting, so after `grace` seconds the
+    session it leads (mpirun and its ranks) is ended."""
+    deadline = time.time() + limit
+    done_at = None
+    while proc.poll() is None:
+        now = time.time()
+        if done_at is None and os.path.exists(out):
+            done_at = now
+        if now > deadline or (done_at is not None and now - done_at > grace):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return
+        time.sleep(0.1)
+
+
+def parse_kill(text: str) -> Tuple[int, float]:
+    """'RANK@SECONDS' -> (rank, seconds)."""
+    rank, sep, seconds = text.partition("@")
+    try:
+        if not sep:
+            raise ValueError
+        return int(rank), float(seconds)
+    except ValueError:
+        raise ConfigError(f"kill: expected RANK@SECONDS, got '{text}'") from None
+
+
+def rank_pids(mpirun_pid: int) -> dict:
+    """PID of each rank started by a local mpirun: its children, identified by the
+    OMPI_COMM_WORLD_RANK in their environment."""
+    pids = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            if parent != mpirun_pid:
+                continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"OMPI_COMM_WORLD_RANK" in env:
+            pids[int(env[b"OMPI_COMM_WORLD_RANK"])] = int(entry)
+    return pids
+
+
+class _Killer:
+    """Sends SIGKILL to ranks of a running local mpirun on schedule."""
+
+    def __init__(self, mpirun_pid: int, schedule: List[Tuple[int, float]]):
+        self.mpirun_pid, self.done = mpirun_pid, []
+        self.start = time.time()
+        self.timers = [threading.Timer(at, self._kill, (rank,)) for rank, at in schedule]
+        for timer in self.timers:
+            timer.start()
+
+    def _kill(self, rank: int) -> None:
+        pid = rank_pids(self.mpirun_pid).get(rank)
+        if pid is None:
+            self.done.append({"rank": rank, "at_s": None, "error": "rank not found"})
+            return
+        os.kill(pid, signal.SIGKILL)
+        self.done.append({"rank": rank, "pid": pid, "at_s": round(time.time() - self.start, 3)})
+
+    def cancel(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+
+
+def _collect(out: str, stderr: str) -> Results:
     errors = _rank_errors(out)
     if not os.path.exists(out):
         detail = "; ".join(f"rank {e['rank']}: {e['error']}: {e['message']}" for e in errors)
-        tail = (proc.stderr or "").strip().splitlines()[-8:]
+        tail = (stderr or "").strip().splitlines()[-8:]
         raise CommError(f"run produced no results file ({out}). {detail} {' | '.join(tail)}".strip())
     with open(out) as f:
         data = json.load(f)

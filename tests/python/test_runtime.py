@@ -90,3 +90,25 @@ def test_bad_topology_is_rejected_before_launch(model, tmp_path, change, message
 def test_unknown_scheme(model):
     with pytest.raises(ConfigError, match="scheme"):
         run(model, TOPOLOGY, scheme="cloud-only")
+
+
+def test_killed_edge_loses_nothing(model):
+    """SIGKILL on the edge mid-run: detected by heartbeats, its pending work re-sent to
+    the cloud, every request answered once, and no rank process left behind."""
+    from hddnn.launch import rank_pids
+    results = run(model, TOPOLOGY, scheme="mapping", rate=30, duration=3.0, threshold=0.5, kill=[(2, 1.5)])
+    assert results["kills"][0]["rank"] == 2 and "pid" in results["kills"][0]
+    check_complete(results)
+    failures = results["failures"]
+    assert [f["rank"] for f in failures] == [2]
+    assert failures[0]["detected_after_ms"] < 1000
+    assert results["membership"][0]["dead"] == [2]
+    assert {d["name"]: d["alive"] for d in results["per_device"]}["edge0"] is False
+    assert not os.path.exists(f"/proc/{results['kills'][0]['pid']}")
+
+
+def test_kill_argument_is_checked():
+    from hddnn.launch import parse_kill
+    assert parse_kill("2@1.5") == (2, 1.5)
+    with pytest.raises(ConfigError, match="RANK@SECONDS"):
+        parse_kill("edge0")

@@ -53,6 +53,8 @@ void finalize() {
 
 void mark_peer_failure() { g_peer_failed = true; }
 
+bool peer_failure_seen() { return g_peer_failed; }
+
 std::string library_version() {
   char text[MPI_MAX_LIBRARY_VERSION_STRING];
   int length = 0;

@@ -21,6 +21,8 @@ int world_size();
 void finalize();
 /// Records that a peer died, so finalize() skips MPI_Finalize.
 void mark_peer_failure();
+/// Whether mark_peer_failure() was called in this process.
+bool peer_failure_seen();
 /// MPI_Get_library_version, first line (callable before MPI_Init).
 std::string library_version();
 

@@ -82,6 +82,8 @@ void EndDevice::escalate(uint32_t request, const SectionResult& result) {
 
 bool EndDevice::send_work(Pending& pending) {
   pending.destination = router_.next();
+  // With every planned destination dead, the cloud (the coordinator, alive while the run is) takes it.
+  if (pending.destination < 0 && config_.scheme != "end") pending.destination = setup_.coordinator;
   if (pending.destination < 0) return false;
   pending.work.stage = pending.destination == setup_.coordinator ? Stage::kEdgeThenCloud : Stage::kEdge;
   auto payload = encode_work(pending.work);

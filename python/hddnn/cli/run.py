@@ -21,13 +21,15 @@ def register(subparsers):
     p.add_argument("--no-emulation", action="store_true", help="real speeds and links (clusters)")
     p.add_argument("--no-encrypt", action="store_true", help="send features in clear (for comparison)")
     p.add_argument("--key", default=None, help="cluster key file (hddnn keygen); default: a fresh one")
+    p.add_argument("--kill", action="append", default=[], metavar="RANK@SECONDS",
+                   help="SIGKILL a rank this many seconds after launch (repeatable)")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
     p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..launch import run as launch
+    from ..launch import parse_kill, run as launch
     from ..load import rate_for_load
     from ..results import compare, plot_comparison
     schemes = [s.strip() for s in args.scheme.split(",") if s.strip()]
@@ -42,7 +44,7 @@ def run(args) -> int:
         r = launch(args.model, args.topology, scheme=scheme, rate=rate, duration=args.duration,
                    deadline_ms=args.deadline_ms, seed=args.seed, threshold=args.threshold, out=out,
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
-                   mpirun_args=args.mpirun_arg)
+                   mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill])
         print(r.summary_line(), flush=True)
         results.append(r)
     if len(results) > 1:
