@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   hddnn::bindings::register_info(m);
   hddnn::bindings::register_comm(m);
   hddnn::bindings::register_runtime(m);
+  hddnn::bindings::register_parallel(m);
 }

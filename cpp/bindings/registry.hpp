@@ -10,5 +10,6 @@ void register_data(pybind11::module_& m);
 void register_info(pybind11::module_& m);
 void register_comm(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
+void register_parallel(pybind11::module_& m);
 
 }  // namespace hddnn::bindings
