@@ -14,7 +14,7 @@ MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none
 # Each rank averages tensors with known means, then trains a Linear model on its
 # shard for 10 steps; rank 0's weights must match full-batch training.
 SCRIPT = textwrap.dedent("""
-    import torch, hddnn
+    import sys, torch, hddnn
     dist = hddnn._core.DistributedGradients(bucket_bytes=64)
     rank, size = dist.rank, dist.size
     tensors = [torch.full((n,), float(rank + 1)) for n in (3, 40, 1)] + [torch.full((2, 2), rank + 1.0).double()]
@@ -43,7 +43,7 @@ SCRIPT = textwrap.dedent("""
                     p -= 0.1 * p.grad
     worst = max((a - b).abs().max().item() for a, b in zip(model.parameters(), reference.parameters()))
     assert worst < 1e-5, worst
-    print("ok", rank, flush=True)
+    sys.stdout.write(f"ok {rank}\\n")  # one write: mpirun interleaves the ranks' output
 """)
 
 

@@ -24,7 +24,6 @@ namespace hddnn::comm {
 enum class DType { Float32, Float64 };
 
 std::size_t dtype_size(DType dtype);
-std::string dtype_name(DType dtype);
 
 class Collectives {
  public:

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdint>
 
 #include "hddnn/comm/mpi_check.hpp"
 #include "hddnn/errors.hpp"
@@ -10,8 +9,6 @@
 namespace hddnn::comm {
 
 std::size_t dtype_size(DType dtype) { return dtype == DType::Float32 ? 4 : 8; }
-
-std::string dtype_name(DType dtype) { return dtype == DType::Float32 ? "float32" : "float64"; }
 
 MPI_Datatype mpi_datatype(DType dtype) { return dtype == DType::Float32 ? MPI_FLOAT : MPI_DOUBLE; }
 

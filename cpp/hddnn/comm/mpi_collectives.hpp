@@ -29,6 +29,8 @@ class MpiCollectives final : public Collectives {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::string backend() const override { return "mpi"; }
+  /// The duplicate this instance owns (e.g. to set up another backend over the same ranks).
+  MPI_Comm communicator() const { return comm_; }
 
   void allreduce_sum(void* data, std::size_t count, DType dtype) override;
   void broadcast(void* data, std::size_t count, DType dtype, int root) override;

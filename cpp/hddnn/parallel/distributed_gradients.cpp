@@ -43,7 +43,7 @@ void copy_back(const torch::Tensor& flat, const std::vector<torch::Tensor>& tens
 }  // namespace
 
 DistributedGradients::DistributedGradients(MPI_Comm comm, DistributedOptions options)
-    : mpi_(comm), comm_(comm), options_(options) {
+    : mpi_(comm), options_(options) {
   if (options_.bucket_bytes == 0) throw ConfigError("DistributedOptions.bucket_bytes: expected a size > 0");
 }
 
@@ -52,7 +52,7 @@ DistributedGradients::~DistributedGradients() = default;
 comm::Collectives& DistributedGradients::backend_for(const torch::Tensor& tensor) {
   if (!tensor.is_cuda()) return mpi_;
 #ifdef HDDNN_WITH_NCCL
-  if (!nccl_) nccl_ = std::make_unique<comm::nccl::NcclCollectives>(comm_, tensor.get_device());
+  if (!nccl_) nccl_ = std::make_unique<comm::nccl::NcclCollectives>(mpi_.communicator(), tensor.get_device());
   return *nccl_;
 #else
   throw CommError("CUDA tensor on " + tensor.device().str() +

@@ -59,7 +59,6 @@ class DistributedGradients {
   void reduce_mean(const std::vector<torch::Tensor>& tensors);
 
   comm::MpiCollectives mpi_;
-  MPI_Comm comm_;  // the caller's, for creating the NCCL communicator
   DistributedOptions options_;
   std::unique_ptr<comm::Collectives> nccl_;
   std::size_t last_buckets_ = 0;
