@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-ORDER = ["data", "train", "mapping", "schemes", "crypto", "faults"]
+ORDER = ["data", "train", "parallel", "mapping", "schemes", "crypto", "faults"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

@@ -38,6 +38,19 @@ if(HDDNN_NCCL_INCLUDE AND EXISTS /usr/local/cuda/include/cuda_runtime.h)
   set(HDDNN_NCCL_DEFAULT ON)
 endif()
 option(HDDNN_WITH_NCCL "Build the NCCL backend (needs CUDA and nccl.h)" ${HDDNN_NCCL_DEFAULT})
+if(HDDNN_WITH_NCCL)
+  # The CUDA runtime and libnccl; no GPU is needed to build or to load them.
+  if(NOT DEFINED CUDAToolkit_ROOT AND EXISTS /usr/local/cuda)
+    set(CUDAToolkit_ROOT /usr/local/cuda)
+  endif()
+  find_package(CUDAToolkit REQUIRED)
+  find_library(HDDNN_NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
+  if(NOT HDDNN_NCCL_INCLUDE OR NOT HDDNN_NCCL_LIBRARY)
+    message(FATAL_ERROR "HDDNN_WITH_NCCL=ON needs nccl.h and libnccl (found: '${HDDNN_NCCL_INCLUDE}', "
+                        "'${HDDNN_NCCL_LIBRARY}'); set HDDNN_NCCL_INCLUDE / HDDNN_NCCL_LIBRARY or turn it OFF")
+  endif()
+  message(STATUS "hddnn: NCCL ${HDDNN_NCCL_LIBRARY}, CUDA runtime ${CUDAToolkit_VERSION}")
+endif()
 message(STATUS "hddnn: NCCL backend ${HDDNN_WITH_NCCL}")
 
 set(HDDNN_DATASET_DIR "/usr/share/datasets/fashion-mnist" CACHE PATH

@@ -19,8 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hddnn.launch import LOCAL_MPIRUN_FLAGS
+
 ROOT = Path(__file__).resolve().parents[2]
-MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-n", "2"]
+MPIRUN = ["mpirun", *LOCAL_MPIRUN_FLAGS, "-n", "2"]
 
 
 def run_bench(binary, mode, mpi):

@@ -18,6 +18,8 @@ void register_info(py::module_& m) {
     d["libsodium"] = info.sodium_version;
     d["blas"] = info.blas;
     d["nccl_compiled"] = info.nccl_compiled;
+    d["nccl_version"] = info.nccl_version;
+    d["cuda_devices"] = info.cuda_devices;
     d["torch_threads"] = info.torch_threads;
     d["dataset_dir"] = info.dataset_dir;
     d["dataset_present"] = info.dataset_present;

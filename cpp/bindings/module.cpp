@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   hddnn::bindings::register_runtime(m);
   hddnn::bindings::register_nn(m);
   hddnn::bindings::register_mapping(m);
+  hddnn::bindings::register_parallel(m);
 }

@@ -12,5 +12,6 @@ void register_comm(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
 void register_nn(pybind11::module_& m);
 void register_mapping(pybind11::module_& m);
+void register_parallel(pybind11::module_& m);
 
 }  // namespace hddnn::bindings

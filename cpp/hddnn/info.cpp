@@ -9,6 +9,9 @@
 
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/data/fashion_mnist.hpp"
+#ifdef HDDNN_WITH_NCCL
+#include "hddnn/comm/nccl/nccl_collectives.hpp"
+#endif
 
 namespace hddnn {
 
@@ -37,6 +40,8 @@ BuildInfo build_info() {
   info.blas = loaded_blas();
 #ifdef HDDNN_WITH_NCCL
   info.nccl_compiled = true;
+  info.nccl_version = comm::nccl::library_version();
+  info.cuda_devices = comm::nccl::visible_devices();
 #endif
   info.torch_threads = torch::get_num_threads();
   info.dataset_dir = data::default_dataset_dir();

@@ -13,6 +13,8 @@ struct BuildInfo {
   std::string sodium_version;
   std::string blas;        ///< BLAS library mapped into this process (from /proc/self/maps)
   bool nccl_compiled = false;
+  std::string nccl_version;  ///< libnccl's ncclGetVersion when compiled in, else empty
+  int cuda_devices = 0;      ///< CUDA devices the runtime sees (0 without NCCL support)
   int torch_threads = 0;
   std::string dataset_dir;
   bool dataset_present = false;

@@ -1,5 +1,6 @@
 #include "hddnn/mapping/topology.hpp"
 
+#include <regex>
 #include <set>
 
 #include "hddnn/errors.hpp"
@@ -95,7 +96,12 @@ Device parse_device(const FieldReader& fields, const std::vector<std::string>& n
       if (!view.is_number_integer() || view.get<long long>() < 0) fields.fail("views", "a list of view indices >= 0");
       device.views.push_back(view.get<int>());
     }
-  if (fields.has("device")) device.device = fields.string("device");
+  if (fields.has("device")) {
+    device.device = fields.string("device");
+    static const std::regex accepted("cpu|cuda(:[0-9]{1,4})?");
+    if (!std::regex_match(*device.device, accepted))
+      throw ConfigError(where + ".device: '" + *device.device + "' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
+  }
   return device;
 }
 

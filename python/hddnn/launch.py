@@ -18,8 +18,12 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from .errors import CommError, ConfigError
 from .results import Results
 
-LOCAL_MPIRUN_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-                      "--enable-recovery", "--mca", "btl", "self,vader,tcp"]
+# As root, on few cores; a run on this host alone talks over loopback only.
+HOST_MPIRUN_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+LOOPBACK_MPIRUN_FLAGS = ["--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo"]
+LOCAL_MPIRUN_FLAGS = HOST_MPIRUN_FLAGS + LOOPBACK_MPIRUN_FLAGS
+RUN_MPIRUN_FLAGS = ["--enable-recovery", "--mca", "btl", "self,vader,tcp"]
+HOST_OPTIONS = ("--hostfile", "-hostfile", "--machinefile", "-machinefile", "--host", "-host", "-H")
 SCHEMES = ("end", "end-cloud", "mapping")
 
 
@@ -40,7 +44,9 @@ def mpirun_command(config_path: str, ranks: int, mpirun_args: Sequence[str] = ()
     mpirun = shutil.which("mpirun")
     if mpirun is None:
         raise ConfigError("mpirun not found (Debian package openmpi-bin)")
-    return [mpirun, *LOCAL_MPIRUN_FLAGS, *mpirun_args, "-n", str(ranks), node_binary(), "--config", config_path]
+    spans_hosts = any(arg.split("=")[0] in HOST_OPTIONS for arg in mpirun_args)
+    flags = HOST_MPIRUN_FLAGS if spans_hosts else LOCAL_MPIRUN_FLAGS
+    return [mpirun, *flags, *RUN_MPIRUN_FLAGS, *mpirun_args, "-n", str(ranks), node_binary(), "--config", config_path]
 
 
 def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, duration: float = 5.0,

@@ -112,3 +112,11 @@ def test_kill_argument_is_checked():
     assert parse_kill("2@1.5") == (2, 1.5)
     with pytest.raises(ConfigError, match="RANK@SECONDS"):
         parse_kill("edge0")
+
+
+def test_local_runs_stay_on_loopback_and_cluster_runs_do_not():
+    from hddnn.launch import mpirun_command
+    local = mpirun_command("run.json", 4)
+    assert local[local.index("btl_tcp_if_include") + 1] == "lo"
+    cluster = mpirun_command("run.json", 4, ["--hostfile", "hosts"])
+    assert "btl_tcp_if_include" not in cluster and "--hostfile" in cluster

@@ -12,6 +12,9 @@ namespace {
 
 constexpr double kMissedHeartbeats = 3;
 constexpr double kServerReportTimeoutMs = 2000;
+// A rank not yet heard from may still be loading its model: while its process runs it
+// gets this long before it is declared dead. A process already gone is declared at once.
+constexpr double kStartupGraceMs = 15000;
 
 void write_atomically(const std::string& path, const nlohmann::json& body) {
   const std::string tmp = path + ".tmp";
@@ -54,7 +57,11 @@ std::vector<int> Coordinator::live_ranks() const {
   return ranks;
 }
 
-void Coordinator::start() { send_plan(); }
+void Coordinator::start() {
+  // Every rank is watched from the start, so one that dies before its first heartbeat is caught.
+  for (int rank : live_ranks()) last_heard_ms_[rank] = now_ms();
+  send_plan();
+}
 
 void Coordinator::tick() {
   const double now = now_ms();
@@ -72,6 +79,7 @@ void Coordinator::tick() {
 void Coordinator::handle(const comm::Message& message) {
   const int source = static_cast<int>(message.header.source);
   last_heard_ms_[source] = now_ms();
+  heard_from_.insert(source);
   if (message.header.type == comm::MessageType::kHeartbeat) {
     auto body = decode_control(message.payload);
     if (body.contains("arrivals")) arrivals_seen_[source] = body["arrivals"].get<uint64_t>();
@@ -88,7 +96,8 @@ void Coordinator::detect_failures() {
     if (silent < kMissedHeartbeats * period) continue;
     const auto alive = transport_.peer_process_alive(rank);
     // On one host a silent but running process is only slow: allow it more time.
-    if (alive == comm::ProcessLiveness::kAlive && silent < 10 * kMissedHeartbeats * period) continue;
+    const double allowance = heard_from_.count(rank) ? 10 * kMissedHeartbeats * period : kStartupGraceMs;
+    if (alive == comm::ProcessLiveness::kAlive && silent < allowance) continue;
     declare_dead(rank, silent);
   }
 }

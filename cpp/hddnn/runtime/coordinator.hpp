@@ -3,8 +3,9 @@
 //     plan over the topology, the model's profile and the offered rates;
 //     end-cloud: everything to the cloud), and re-plans from the observed
 //     arrival rates every replan interval;
-//   - watches heartbeats: a rank silent for 3 periods (or whose process is gone,
-//     on one host) is declared dead, the membership (versioned) goes to every
+//   - watches heartbeats from start(): a rank silent for 3 periods whose process
+//     is gone (on one host), or silent far longer (30 periods; 15 s before its
+//     first message, while it may be loading its model), is declared dead, the membership (versioned) goes to every
 //     live rank, and the plan is re-solved without it;
 //   - collects each end device's records and each server's statistics, stops the
 //     servers, and writes the results file.
@@ -45,7 +46,8 @@ class Coordinator {
   comm::Transport& transport_;
   std::chrono::steady_clock::time_point start_;
   mapping::ModelProfile profile_;
-  std::map<int, double> last_heard_ms_;
+  std::map<int, double> last_heard_ms_;  ///< every rank but the coordinator, from start()
+  std::set<int> heard_from_;
   std::map<int, uint64_t> arrivals_seen_, arrivals_at_last_plan_;
   std::map<int, double> observed_rate_;
   std::set<int> dead_, reported_;

@@ -15,6 +15,7 @@
 #include "hddnn/crypto/cluster_key.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/mapping/topology.hpp"
+#include "hddnn/parallel/device_placement.hpp"
 #include "hddnn/runtime/end_device.hpp"
 #include "hddnn/runtime/server.hpp"
 
@@ -72,6 +73,8 @@ void run_rank(const std::string& path) {
     throw ConfigError(setup.config.topology + ": " + std::to_string(setup.topology.devices.size()) +
                       " devices but " + std::to_string(size) + " ranks were started");
   }
+  // Sections run on the CPU; a device placed on a GPU this host or build cannot give is refused.
+  parallel::require_placement_available(setup.topology, rank);
   setup.coordinator = cloud_rank(setup.topology);
   setup.transport = comm::make_mpi_transport(MPI_COMM_WORLD, transport_options(setup.config, setup.topology, rank));
   auto role = make_role(std::move(setup));

@@ -119,3 +119,11 @@ TEST(Profile, ParsesAndComputesReach) {
     EXPECT_NE(std::string(error.what()).find("sections[2]: field 'out_bytes'"), std::string::npos) << error.what();
   }
 }
+
+TEST(Topology, DevicePlacementIsCpuOrCuda) {
+  json t = small_topology();
+  t["devices"][2]["device"] = "cuda:1";
+  EXPECT_EQ(parse_topology(t, "t.json").devices[2].device, std::optional<std::string>("cuda:1"));
+  t["devices"][2]["device"] = "gpu0";
+  expect_config_error(t, "'cloud').device: 'gpu0' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
+}
