@@ -1,13 +1,16 @@
 // hddnn._core.Network: the C++ multi-exit network, trained, scored, profiled and
 // exported from Python. JSON results cross as strings (python/hddnn/network.py
 // decodes them); training releases the GIL and re-takes it only for progress calls.
+// fit(distributed=True) trains data-parallel over MPI_COMM_WORLD (under mpirun).
 #include <torch/extension.h>
 
 #include "hddnn/nn/checkpoint.hpp"
 #include "hddnn/nn/evaluation.hpp"
 #include "hddnn/nn/export.hpp"
 #include "hddnn/nn/profile.hpp"
+#include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/nn/trainer.hpp"
+#include "hddnn/parallel/data_parallel.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -24,8 +27,9 @@ data::LabelledImages labelled(const torch::Tensor& images, const torch::Tensor& 
 // Python passes an empty tensor for "no mask".
 torch::Tensor optional_mask(const torch::Tensor& mask) { return mask.defined() && mask.numel() > 0 ? mask : torch::Tensor(); }
 
+// distributed: every rank of MPI_COMM_WORLD calls fit together (data parallel).
 std::string fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
-                const std::string& config_json, py::object progress) {
+                const std::string& config_json, py::object progress, bool distributed) {
   const auto base = network.spec().source.value("training", nlohmann::json::object());
   const auto config = nn::train_config_from_json(nlohmann::json::parse(config_json), nn::train_config_from_json(base));
   nn::ProgressCallback callback;
@@ -39,7 +43,13 @@ std::string fit(Network& network, const data::LabelledImages& train, const data:
   std::vector<nn::EpochRecord> history;
   {
     py::gil_scoped_release release;
-    history = nn::fit(network, train, val, config, callback);
+    std::unique_ptr<parallel::DistributedGradients> gradients;
+    nn::DataParallel single;
+    if (distributed) {
+      comm::ensure_initialized();
+      gradients = std::make_unique<parallel::DistributedGradients>(MPI_COMM_WORLD);
+    }
+    history = nn::fit(network, train, val, config, callback, gradients ? parallel::data_parallel(*gradients) : single);
   }
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : history) out.push_back(nn::to_json(r));
@@ -91,7 +101,8 @@ void register_nn(py::module_& m) {
       .def_static("load", &nn::load_network)
       .def("save", &nn::save_network)
       .def("spec_json", [](const Network& n) { return n.spec().source.dump(); })
-      .def("fit", &fit)
+      .def("fit", &fit, py::arg("train"), py::arg("val"), py::arg("config_json"), py::arg("progress"),
+           py::arg("distributed") = false)
       .def("forward", &forward, py::arg("images"), py::arg("mask") = torch::Tensor())
       .def("choose_thresholds", &choose)
       .def("thresholds", &Network::thresholds)

@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -33,6 +34,19 @@ def node_binary() -> str:
     if not os.access(path, os.X_OK):
         raise ConfigError(f"{path}: hddnn-node is not built (run scripts/bootstrap)")
     return path
+
+
+def world_from_environment() -> Tuple[int, int]:
+    """(rank, size) of this process when mpirun started it, else (0, 1)."""
+    return int(os.environ.get("OMPI_COMM_WORLD_RANK", 0)), int(os.environ.get("OMPI_COMM_WORLD_SIZE", 1))
+
+
+def relaunch_under_mpirun(ranks: int, argv: Sequence[str]) -> int:
+    """Runs `python -m hddnn ARGV` as `ranks` MPI ranks on this host; returns mpirun's status."""
+    mpirun = shutil.which("mpirun")
+    if mpirun is None:
+        raise ConfigError("mpirun not found (Debian package openmpi-bin)")
+    return subprocess.run([mpirun, *LOCAL_MPIRUN_FLAGS, "-n", str(ranks), sys.executable, "-m", "hddnn", *argv]).returncode
 
 
 def device_count(topology: str) -> int:

@@ -89,7 +89,7 @@ class Network:
         return dict(zip(self._core.policy_exits(), self._core.thresholds()))
 
     def fit(self, train, val=None, *, epochs: Optional[int] = None, progress: bool = True,
-            on_step: Optional[Callable] = None, **settings) -> List[dict]:
+            on_step: Optional[Callable] = None, distributed: bool = False, **settings) -> List[dict]:
         """Trains all exits jointly; continues from the network's step (resume).
 
         settings: batch_size, optimizer (adam|sgd), lr, weight_decay, schedule
@@ -97,6 +97,11 @@ class Network:
         checkpoint (path), checkpoint_every (steps), stop_after (steps). Unset ones
         come from the spec's "training" object, then the defaults.
         Returns the history: one dict per epoch (loss, lr, seconds, val_accuracy).
+
+        distributed: every rank of an mpirun job calls fit with the same arguments;
+        each trains on its share of every global batch and gradients are averaged
+        over ranks each step (MPI on CPU, NCCL on GPU), so the result matches one
+        process training on the whole batch. Only rank 0 writes the checkpoint.
         """
         if epochs is not None:
             settings["epochs"] = epochs
@@ -105,7 +110,7 @@ class Network:
         bar = _TqdmProgress() if progress else None
         callback = on_step or bar
         try:
-            history = self._core.fit(_labelled(train), _labelled(val), json.dumps(settings), callback)
+            history = self._core.fit(_labelled(train), _labelled(val), json.dumps(settings), callback, distributed)
         finally:
             if bar is not None:
                 bar.close()

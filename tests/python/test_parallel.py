@@ -1,8 +1,10 @@
 """hddnn._core.DistributedGradients from Python under mpirun, and NCCL in `hddnn info`."""
+import json
 import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from hddnn.info import info
 from hddnn.launch import LOCAL_MPIRUN_FLAGS
 
 MPIRUN = ["mpirun", *LOCAL_MPIRUN_FLAGS]
+TINY_SPEC = Path(__file__).parent / "data" / "tiny_hetero.json"
 
 # Each rank averages tensors with known means, then trains a Linear model on its
 # shard for 10 steps; rank 0's weights must match full-batch training.
@@ -64,3 +67,35 @@ def test_info_reports_nccl_version_and_visible_gpus():
         return
     assert re.fullmatch(r"compiled in \(version \d+\.\d+\.\d+\), (no GPU visible|\d+ GPU\(s\) visible)", line), line
     assert (core["cuda_devices"] == 0) == line.endswith("no GPU visible")
+
+
+def _train(tmp_path, name, *extra):
+    out = tmp_path / name
+    cmd = [sys.executable, "-m", "hddnn", "train", "--spec", str(TINY_SPEC), "--epochs", "1", "--limit", "3000",
+           "--no-progress", "--out", str(out), *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    return done, out
+
+
+@pytest.mark.mpi
+def test_cli_train_on_two_ranks_matches_one_process(tmp_path):
+    """`hddnn train --ranks 2` relaunches itself under mpirun; averaging gradients over
+    the ranks' shards follows one process's training on the same global batches (not to
+    the last bit: batch norm normalizes over each rank's shard, as in DDP without SyncBN)."""
+    single, single_out = _train(tmp_path, "one", "--threads", "1")
+    double, double_out = _train(tmp_path, "two", "--ranks", "2", "--threads", "1")
+    assert single.returncode == 0 and double.returncode == 0, single.stderr + double.stderr
+    one = json.loads((single_out / "metrics.json").read_text())
+    two = json.loads((double_out / "metrics.json").read_text())
+    assert (one["ranks"], two["ranks"]) == (1, 2)
+    assert two["history"][-1]["step"] == one["history"][-1]["step"]
+    assert two["history"][-1]["loss"] == pytest.approx(one["history"][-1]["loss"], rel=1e-2)
+    for exit_name, accuracy in one["accuracy"].items():
+        assert two["accuracy"][exit_name] == pytest.approx(accuracy, abs=0.02), exit_name
+    assert (double_out / "cloud.pt").exists()
+
+
+def test_cli_train_rejects_a_bad_rank_count(tmp_path):
+    done, _ = _train(tmp_path, "zero", "--ranks", "0")
+    assert done.returncode != 0
+    assert "--ranks: must be >= 1, got 0" in done.stderr

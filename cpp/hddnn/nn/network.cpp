@@ -84,6 +84,14 @@ std::vector<torch::Tensor> Network::parameters() {
   return params;
 }
 
+std::vector<torch::Tensor> Network::float_buffers() {
+  std::vector<torch::Tensor> buffers;
+  for (auto& s : sections_)
+    for (const auto& b : s.module.buffers())
+      if (b.is_floating_point()) buffers.push_back(b);
+  return buffers;
+}
+
 void Network::train(bool on) {
   for (auto& s : sections_) s.module.train(on);
 }

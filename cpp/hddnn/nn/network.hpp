@@ -52,6 +52,8 @@ class Network {
       std::vector<std::vector<c10::IValue>>* inputs = nullptr);
 
   std::vector<torch::Tensor> parameters();
+  /// Floating-point buffers of every section (batchnorm running statistics, ...).
+  std::vector<torch::Tensor> float_buffers();
   void train(bool on);
   void set_input_normalization(double mean, double std);
   std::pair<double, double> input_normalization() const;

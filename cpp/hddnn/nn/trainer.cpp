@@ -81,11 +81,16 @@ struct Run {
   const data::LabelledImages& val;
   const TrainConfig& config;
   const ProgressCallback& progress;
+  const DataParallel& parallel;
   torch::optim::Optimizer& optimizer;
   int64_t steps_per_epoch;
   int64_t total_steps;
 };
 
+// One step on this rank's share of the global batch `batch_index`. Augmentation and
+// masks are drawn for the whole global batch, so every rank sees the samples a single
+// process would; the loss is weighted by the share's size so that the mean of the
+// ranks' gradients is the global batch's gradient.
 double train_step(Run& run, const torch::Tensor& batch_index) {
   auto& net = run.network;
   const auto& spec = net.spec();
@@ -94,17 +99,29 @@ double train_step(Run& run, const torch::Tensor& batch_index) {
   torch::Tensor mask;
   if (spec.view_count > 1 && run.config.device_dropout > 0.0)
     mask = device_mask(images.size(0), spec.view_count, run.config.device_dropout);
+  const int64_t batch = batch_index.size(0);
+  const auto [begin, length] = run.parallel.shard(batch);
+  const auto mine = batch_index.narrow(0, begin, length);
+  if (mask.defined()) mask = mask.narrow(0, begin, length);
   net.train(true);
-  const auto loss = joint_loss(net.forward(images, mask), run.train.fine.index_select(0, batch_index),
-                               run.train.coarse.index_select(0, batch_index));
+  const auto exits = net.forward(images.narrow(0, begin, length), mask);
+  const double share = static_cast<double>(length * run.parallel.size) / batch;
+  const auto loss = share * joint_loss(exits, run.train.fine.index_select(0, mine), run.train.coarse.index_select(0, mine));
   run.optimizer.zero_grad();
   loss.backward();
+  if (run.parallel.distributed()) run.parallel.average_gradients(net.parameters());
   run.optimizer.step();
   return loss.item<double>();
 }
 
 EpochRecord close_epoch(Run& run, int64_t epoch, double seconds) {
   auto& state = run.network.training_state();
+  if (run.parallel.distributed()) {
+    auto loss_sum = torch::tensor({state.loss_sum}, torch::kFloat64);
+    run.parallel.average({loss_sum});
+    state.loss_sum = loss_sum.item<double>();
+    run.parallel.average(run.network.float_buffers());
+  }
   EpochRecord record;
   record.epoch = epoch;
   record.step = state.step;
@@ -119,7 +136,7 @@ EpochRecord close_epoch(Run& run, int64_t epoch, double seconds) {
 }
 
 void save_checkpoint(Run& run) {
-  if (run.config.checkpoint.empty()) return;
+  if (run.config.checkpoint.empty() || run.parallel.rank != 0) return;
   run.network.training_state().optimizer = snapshot_optimizer(run.optimizer);
   save_network(run.network, run.config.checkpoint);
 }
@@ -159,18 +176,24 @@ torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const torch::Tens
 }
 
 std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
-                             const TrainConfig& config, const ProgressCallback& progress) {
-  torch::set_num_threads(config.threads > 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency()));
+                             const TrainConfig& config, const ProgressCallback& progress,
+                             const DataParallel& parallel) {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(config.threads > 0 ? static_cast<int>(config.threads) : std::max(1, cores / parallel.size));
   // The sections' TorchScript runs without graph-executor optimization while training:
   // its profiling and differentiable-graph passes cost more than they save on these
   // small nets (steps measured ~1.5x faster without them).
   const torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
   auto& state = network.training_state();
   if (state.step == 0) set_input_statistics(network, train.images);
+  if (parallel.distributed()) {
+    parallel.broadcast(network.parameters());
+    parallel.broadcast(network.float_buffers());
+  }
   auto optimizer = make_optimizer(network, config);
   restore_optimizer(*optimizer, state.optimizer);
   const int64_t steps_per_epoch = std::max<int64_t>(1, train.fine.size(0) / config.batch_size);
-  Run run{network, train, val, config, progress, *optimizer, steps_per_epoch, steps_per_epoch * config.epochs};
+  Run run{network, train, val, config, progress, parallel, *optimizer, steps_per_epoch, steps_per_epoch * config.epochs};
   for (int64_t epoch = state.step / steps_per_epoch; epoch < config.epochs; ++epoch) {
     if (config.stop_after >= 0 && state.step >= config.stop_after) break;
     run_epoch(run, epoch);

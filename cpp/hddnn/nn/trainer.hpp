@@ -8,11 +8,13 @@
 // training_state().step up to epochs x steps-per-epoch. Checkpoints are written
 // atomically (temp file, then rename). The progress callback runs on the calling
 // thread between steps; exceptions it throws end the run and propagate.
+// With a distributed DataParallel, fit is collective: see data_parallel.hpp.
 #pragma once
 
 #include <functional>
 
 #include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/nn/data_parallel.hpp"
 #include "hddnn/nn/network.hpp"
 #include "hddnn/nn/train_config.hpp"
 
@@ -32,8 +34,10 @@ using ProgressCallback = std::function<void(const Progress&)>;
 torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const torch::Tensor& fine, const torch::Tensor& coarse);
 
 /// Trains `network` on `train`; `val` (may have no samples) is scored after each epoch.
-/// Returns the full history (including epochs before a resume).
+/// Returns the full history (including epochs before a resume). Torch threads: config.threads,
+/// or (0) the machine's cores shared among the ranks.
 std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
-                             const TrainConfig& config, const ProgressCallback& progress = {});
+                             const TrainConfig& config, const ProgressCallback& progress = {},
+                             const DataParallel& parallel = {});
 
 }  // namespace hddnn::nn

@@ -18,7 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     from ..errors import HddnnError
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # a subcommand that relaunches itself (train --ranks) passes them on
     try:
         return args.func(args) or 0
     except HddnnError as error:

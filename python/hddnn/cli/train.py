@@ -1,7 +1,12 @@
 """hddnn train: trains a spec's network jointly, picks exit thresholds on the
 validation split, scores the test split, and writes into --out:
 checkpoint.pt, metrics.json, exit_curve.png, profile.json and the export
-(end.pt / end<i>.pt, edge.pt, cloud.pt, manifest.json)."""
+(end.pt / end<i>.pt, edge.pt, cloud.pt, manifest.json).
+
+`--ranks N` (or starting it under `mpirun -n N`) trains data-parallel: every rank
+takes its share of each global batch and gradients are averaged over ranks, so the
+result matches one process (exactly without batch norm; batch norm normalizes over
+each rank's shard); rank 0 writes the outputs."""
 import json
 import os
 import time
@@ -22,6 +27,8 @@ def register(subparsers):
                         help="accuracy the exit policy may lose against the last exit")
     parser.add_argument("--limit", type=int, default=None, help="use only this many training samples")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--ranks", type=int, default=None,
+                        help="data-parallel ranks on this host (default: the mpirun job's size, else 1)")
     parser.set_defaults(func=run)
 
 
@@ -92,9 +99,22 @@ def _plot_exit_curve(metrics: dict, path: str) -> None:
     plt.close(fig)
 
 
+def _check_ranks(requested, size: int) -> None:
+    from ..errors import ConfigError
+    if requested is not None and requested < 1:
+        raise ConfigError(f"--ranks: must be >= 1, got {requested}")
+    if requested is not None and size > 1 and requested != size:
+        raise ConfigError(f"--ranks {requested}, but mpirun started {size} ranks")
+
+
 def run(args) -> int:
     from .. import datasets
+    from ..launch import relaunch_under_mpirun, world_from_environment
     from ..network import Network
+    rank, size = world_from_environment()
+    _check_ranks(args.ranks, size)
+    if size == 1 and (args.ranks or 1) > 1:
+        return relaunch_under_mpirun(args.ranks, args.argv)
     os.makedirs(args.out, exist_ok=True)
     checkpoint = os.path.join(args.out, CHECKPOINT)
     if args.resume and os.path.exists(checkpoint):
@@ -106,14 +126,19 @@ def run(args) -> int:
     val = datasets.fashion_mnist("val", views, seed=args.seed)
     test = datasets.fashion_mnist("test", views)
     started = time.perf_counter()
-    history = net.fit(train, val, epochs=args.epochs, progress=not args.no_progress,
-                      on_step=_print_epochs if args.no_progress else None, seed=args.seed,
-                      threads=args.threads, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+    quiet = args.no_progress or rank != 0
+    history = net.fit(train, val, epochs=args.epochs, progress=not quiet,
+                      on_step=_print_epochs if args.no_progress and rank == 0 else None, seed=args.seed,
+                      threads=args.threads, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
+                      distributed=size > 1)
     seconds = time.perf_counter() - started
+    if rank != 0:
+        return 0
     net.choose_thresholds(val, tolerance=args.tolerance)
     net.save(checkpoint)
     metrics = _metrics(net, val, test, seconds)
     metrics["history"] = history
+    metrics["ranks"] = size
     metrics["profile"] = net.profile(test)
     net.export(args.out)
     with open(os.path.join(args.out, "profile.json"), "w") as f:
@@ -122,5 +147,5 @@ def run(args) -> int:
         json.dump(metrics, f, indent=2)
     _plot_exit_curve(metrics, os.path.join(args.out, "exit_curve.png"))
     print(json.dumps({"accuracy": metrics["accuracy"], "policy": metrics["policy"],
-                      "train_seconds": round(seconds, 1), "out": args.out}, indent=2))
+                      "train_seconds": round(seconds, 1), "ranks": size, "out": args.out}, indent=2))
     return 0
