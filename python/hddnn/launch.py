@@ -71,17 +71,18 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
     bad arguments and CommError when the run produced no results. `kill` lists
-    (rank, seconds after launch) pairs: that rank gets SIGKILL from outside."""
+    (rank, seconds) pairs: that rank gets SIGKILL from outside, that many seconds
+    after every rank has set up."""
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
     for path, what in ((model, "model"), (topology, "topology")):
         if not os.path.exists(path):
             raise ConfigError(f"{what}: {path} does not exist")
     workdir = tempfile.mkdtemp(prefix="hddnn-run-")
+    keep_out = out is not None
     out = os.path.abspath(out or os.path.join(workdir, "results.json"))
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    if os.path.exists(out):
-        os.remove(out)
+    _remove_rank_files(out, (".json", ".error.json", ".ready"))
     if encrypt and key_file is None:
         from . import crypto
         key_file = os.path.join(workdir, "cluster.key")
@@ -93,18 +94,23 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     config_path = os.path.join(workdir, "run.json")
     with open(config_path, "w") as f:
         json.dump(config, f, indent=2)
-    command = mpirun_command(config_path, device_count(topology), list(mpirun_args))
+    ranks = device_count(topology)
+    command = mpirun_command(config_path, ranks, list(mpirun_args))
     limit = timeout if timeout is not None else duration + 120
     log = open(os.path.join(workdir, "mpirun.log"), "w+")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    killer = _Killer(proc.pid, list(kill))
+    killer = _Killer(proc.pid, list(kill), out, ranks, limit)
     _wait(proc, out, limit)
     killer.cancel()
     log.seek(0)
     stderr = log.read()
     log.close()
-    results = _collect(out, stderr)
+    results = _collect(out, stderr, os.path.join(workdir, "mpirun.log"))
     results["kills"] = killer.done
+    _remove_rank_files(out, (".ready",))
+    if not keep_out:
+        results.path = None
+    shutil.rmtree(workdir)  # the key, the config and mpirun's log; kept when the run failed
     return results
 
 
@@ -158,38 +164,64 @@ def rank_pids(mpirun_pid: int) -> dict:
 
 
 class _Killer:
-    """Sends SIGKILL to ranks of a running local mpirun on schedule."""
+    """Sends SIGKILL to ranks of a running local mpirun on schedule. The schedule's
+    clock starts once every rank has set up (touched <out>.rank<i>.ready), so a kill
+    never lands in MPI startup, however slow the host; a rank that dies before that
+    point leaves nothing to schedule."""
 
-    def __init__(self, mpirun_pid: int, schedule: List[Tuple[int, float]]):
-        self.mpirun_pid, self.done = mpirun_pid, []
-        self.start = time.time()
-        self.timers = [threading.Timer(at, self._kill, (rank,)) for rank, at in schedule]
-        for timer in self.timers:
-            timer.start()
+    def __init__(self, mpirun_pid: int, schedule: List[Tuple[int, float]], out: str, ranks: int, limit: float):
+        self.mpirun_pid, self.schedule, self.done = mpirun_pid, schedule, []
+        self.ready_files = [f"{out}.rank{rank}.ready" for rank in range(ranks)]
+        self.cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(limit,), daemon=True)
+        if schedule:
+            self.thread.start()
 
-    def _kill(self, rank: int) -> None:
+    def _run(self, limit: float) -> None:
+        deadline = time.time() + limit
+        while not all(os.path.exists(path) for path in self.ready_files):
+            if self.cancelled.wait(0.02) or time.time() > deadline:
+                return
+        start = time.time()
+        for rank, at in sorted(self.schedule, key=lambda entry: entry[1]):
+            if self.cancelled.wait(max(0.0, start + at - time.time())):
+                return
+            self._kill(rank, time.time() - start)
+
+    def _kill(self, rank: int, at: float) -> None:
         pid = rank_pids(self.mpirun_pid).get(rank)
         if pid is None:
             self.done.append({"rank": rank, "at_s": None, "error": "rank not found"})
             return
         os.kill(pid, signal.SIGKILL)
-        self.done.append({"rank": rank, "pid": pid, "at_s": round(time.time() - self.start, 3)})
+        self.done.append({"rank": rank, "pid": pid, "at_s": round(at, 3)})
 
     def cancel(self) -> None:
-        for timer in self.timers:
-            timer.cancel()
+        self.cancelled.set()
+        if self.thread.is_alive():
+            self.thread.join()
 
 
-def _collect(out: str, stderr: str) -> Results:
+def _collect(out: str, stderr: str, log_path: str) -> Results:
     errors = _rank_errors(out)
     if not os.path.exists(out):
         detail = "; ".join(f"rank {e['rank']}: {e['error']}: {e['message']}" for e in errors)
         tail = (stderr or "").strip().splitlines()[-8:]
-        raise CommError(f"run produced no results file ({out}). {detail} {' | '.join(tail)}".strip())
+        raise CommError(f"run produced no results file ({out}; mpirun's log: {log_path}). "
+                        f"{detail} {' | '.join(tail)}".strip())
     with open(out) as f:
         data = json.load(f)
     data["rank_errors"] = errors
     return Results(data, path=out)
+
+
+def _remove_rank_files(out: str, endings: Sequence[str]) -> None:
+    """Removes the results file (when ".json" is listed) and the <out>.rank<i><ending> files."""
+    folder, base = os.path.split(out)
+    for name in os.listdir(folder):
+        is_rank_file = name.startswith(base + ".rank") and name.endswith(tuple(endings))
+        if is_rank_file or (name == base and ".json" in endings):
+            os.remove(os.path.join(folder, name))
 
 
 def _rank_errors(out: str) -> list:

@@ -120,3 +120,14 @@ def test_local_runs_stay_on_loopback_and_cluster_runs_do_not():
     assert local[local.index("btl_tcp_if_include") + 1] == "lo"
     cluster = mpirun_command("run.json", 4, ["--hostfile", "hosts"])
     assert "btl_tcp_if_include" not in cluster and "--hostfile" in cluster
+
+
+def test_killed_end_device_requests_count_as_lost_with_it(model):
+    """SIGKILL on an end device: its requests (raw inputs never leave it) are counted as
+    lost_with_device, the other end device's are all answered, and the run completes."""
+    results = run(model, TOPOLOGY, scheme="mapping", rate=30, duration=3.0, threshold=0.5, kill=[(0, 1.5)])
+    assert [f["rank"] for f in results["failures"]] == [0]
+    assert results["lost_with_device"] > 0
+    assert results["lost"] == 0 and results["duplicates"] == 0
+    assert results["answered"] + results["lost_with_device"] == results["offered"]
+    assert {d["name"]: d["alive"] for d in results["per_device"]}["end0"] is False

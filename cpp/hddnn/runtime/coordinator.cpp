@@ -196,7 +196,22 @@ bool Coordinator::finished() const {
   return true;
 }
 
+void Coordinator::count_requests_lost_with_dead_ends() {
+  for (int rank : dead_) {
+    if (setup_.topology.devices[rank].tier != mapping::Tier::End || reported_.count(rank)) continue;
+    // Its records died with it: it had received arrivals_seen_ requests by its last heartbeat.
+    for (uint64_t i = 0; i < arrivals_seen_[rank]; ++i) {
+      RequestOutcome lost;
+      lost.id = (uint64_t(rank) << 32) | i;
+      lost.origin = rank;
+      lost.lost_with_device = true;
+      records_.push_back(lost);
+    }
+  }
+}
+
 void Coordinator::write_results(const DeviceStats& cloud_stats) {
+  count_requests_lost_with_dead_ends();
   stats_.push_back(cloud_stats);
   for (int rank : dead_) {
     DeviceStats gone;

@@ -8,7 +8,8 @@
 //     first message, while it may be loading its model), is declared dead, the membership (versioned) goes to every
 //     live rank, and the plan is re-solved without it;
 //   - collects each end device's records and each server's statistics, stops the
-//     servers, and writes the results file.
+//     servers, and writes the results file; a dead end device's requests (as many
+//     as its last heartbeat counted) are in it as lost_with_device.
 // It runs inside the cloud's loop (tick()/handle()), never blocking it.
 #pragma once
 
@@ -38,6 +39,7 @@ class Coordinator {
   void declare_dead(int rank, double silent_ms);
   void on_report(int rank, const nlohmann::json& body);
   void stop_servers();
+  void count_requests_lost_with_dead_ends();
   std::map<int, std::map<int, double>> solve_routing(nlohmann::json& record) const;
   std::vector<int> ranks_of(mapping::Tier tier) const;
   std::vector<int> live_ranks() const;

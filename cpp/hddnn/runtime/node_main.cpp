@@ -3,7 +3,9 @@
 //   mpirun -n <devices> hddnn-node --config run.json
 // Rank i takes device i's role. A rank that fails (a peer lost, bad input)
 // prints the typed error, writes <out>.rank<i>.error.json, and exits 1 without
-// MPI_Finalize (Open MPI 4.1.4 can hang there after a death).
+// MPI_Finalize (Open MPI 4.1.4 can hang there after a death). Once its role is set
+// up (model loaded, transport open) a rank touches <out>.rank<i>.ready, so a
+// launcher can time fault injection from the run's start rather than from mpirun's.
 #include <torch/torch.h>
 
 #include <cstring>
@@ -77,7 +79,9 @@ void run_rank(const std::string& path) {
   parallel::require_placement_available(setup.topology, rank);
   setup.coordinator = cloud_rank(setup.topology);
   setup.transport = comm::make_mpi_transport(MPI_COMM_WORLD, transport_options(setup.config, setup.topology, rank));
+  const std::string out = setup.config.out;
   auto role = make_role(std::move(setup));
+  if (!out.empty()) std::ofstream(out + ".rank" + std::to_string(rank) + ".ready");
   role->run();
 }
 

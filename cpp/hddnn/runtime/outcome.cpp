@@ -79,7 +79,7 @@ json summarize(const std::vector<RequestOutcome>& requests, const std::vector<De
     if (++seen[r.id] == 2) ++duplicates;
     bytes_up += r.bytes_up;
     extra_answers += r.answers > 1 ? r.answers - 1 : 0;
-    first_arrival = std::min(first_arrival, r.arrival_ms);
+    if (!r.lost_with_device) first_arrival = std::min(first_arrival, r.arrival_ms);  // else: time unknown
     if (r.answered_ms < 0) {
       lost_with_device += r.lost_with_device;
       continue;

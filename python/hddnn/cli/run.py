@@ -22,7 +22,7 @@ def register(subparsers):
     p.add_argument("--no-encrypt", action="store_true", help="send features in clear (for comparison)")
     p.add_argument("--key", default=None, help="cluster key file (hddnn keygen); default: a fresh one")
     p.add_argument("--kill", action="append", default=[], metavar="RANK@SECONDS",
-                   help="SIGKILL a rank this many seconds after launch (repeatable)")
+                   help="SIGKILL a rank this many seconds after every rank has set up (repeatable)")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
     p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
     p.set_defaults(func=run)
