@@ -1,7 +1,9 @@
-"""Helpers shared by the benchmarks: repeated timing and result files."""
+"""Helpers shared by the benchmarks: repeated timing, result files and a trained model."""
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -24,3 +26,71 @@ def write_results(name, payload):
     with open(path, "w") as f:
         json.dump(payload, f, indent=2)
     return path
+
+
+def markdown_table(headers, rows):
+    """A markdown table: one header row, then one row per sequence of cells."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def trained_model(spec, out_dir, epochs, limit, prefer=(), threads=2):
+    """A trained model folder (`hddnn train --out`) for benchmarks: the first folder
+    of `prefer` holding profile.json, else `out_dir` if it holds one, else `out_dir`
+    after training `spec` for `epochs` epochs on `limit` training samples (runs/ is
+    gitignored, so a fresh clone trains once and later benches reuse it).
+    Returns (path, seconds spent training: 0.0 when reused)."""
+    for folder in (*prefer, out_dir):
+        if os.path.exists(os.path.join(folder, "profile.json")):
+            return folder, 0.0
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "hddnn", "train", "--spec", spec, "--out", out_dir,
+                    "--epochs", str(epochs), "--limit", str(limit), "--threads", str(threads),
+                    "--no-progress"], check=True, stdout=sys.stderr)
+    return out_dir, time.perf_counter() - start
+
+
+def rethresholded_model(model, threshold, out_dir):
+    """A view of `model` for runs with `threshold` overriding every exit's entropy
+    threshold: the section files and manifest are linked, and profile.json gets the
+    escalation fractions that threshold gives on the test split (the exit curve in
+    metrics.json), so rate_for_load, the coordinator's planner and the simulator see
+    the load the override really sends upward. Returns out_dir."""
+    with open(os.path.join(model, "metrics.json")) as f:
+        curve = json.load(f)["exit_curve"]
+    point = next((p for p in curve if abs(p["thresholds"][0] - threshold) < 1e-9), None)
+    if point is None:
+        from hddnn.errors import ConfigError
+        known = ", ".join(str(p["thresholds"][0]) for p in curve)
+        raise ConfigError(f"threshold: {threshold} is not on {model}'s exit curve (one of {known})")
+    exits = point["exit_fraction"]
+    escalate = {"end": 1.0 - exits["end/fine"]}
+    escalate["edge"] = exits["cloud/fine"] / escalate["end"] if escalate["end"] > 0 else 0.0
+    with open(os.path.join(model, "profile.json")) as f:
+        profile = json.load(f)
+    for section in profile["sections"]:
+        section["escalate_fraction"] = escalate.get(section["name"], section["escalate_fraction"])
+    os.makedirs(out_dir, exist_ok=True)
+    for name in os.listdir(model):
+        if name.endswith(".pt") or name in ("manifest.json", "metrics.json"):
+            link = os.path.join(out_dir, name)
+            if os.path.lexists(link):
+                os.remove(link)
+            os.symlink(os.path.abspath(os.path.join(model, name)), link)
+    with open(os.path.join(out_dir, "profile.json"), "w") as f:
+        json.dump(profile, f, indent=2)
+    return out_dir
+
+
+def bench_model(root, threshold):
+    """The model the runtime benches share: runs/fmnist_hetero when trained, else a
+    small fmnist_hetero (2 epochs, 20,000 samples) in runs/bench_hetero, seen through
+    `threshold` (rethresholded_model) in runs/bench_view_T<threshold>.
+    Returns (view folder, trained folder, seconds spent training)."""
+    runs = os.path.join(root, "runs")
+    model, seconds = trained_model(os.path.join(root, "models", "fmnist_hetero.json"),
+                                   os.path.join(runs, "bench_hetero"), epochs=2, limit=20000,
+                                   prefer=(os.path.join(runs, "fmnist_hetero"),))
+    view = rethresholded_model(model, threshold, os.path.join(runs, f"bench_view_T{threshold:g}"))
+    return view, model, seconds

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""bench/faults: a killed edge rank mid-run (issue 7), repeated.
+
+Runs the mapping scheme over lab7 on the real distributed runtime N times (20; 5
+with --quick), each time SIGKILLing one edge rank (alternating over lab7's edge
+ranks) at a seeded random moment (hddnn.launch.run(kill=...)), and records per run
+the detection time (results["failures"]), the requests re-assigned, offered /
+answered / lost / duplicates, accuracy and latency. Then one run kills an end
+device and reports what happens to its own requests. Prints markdown, writes
+bench/results/faults.json (with "claims") and faults_detection.png.
+
+Every exit's entropy threshold is overridden (default 0: every request escalates
+from its end device) so the edges carry work when they die.
+
+    .venv/bin/python bench/faults/run.py [--quick] [--runs N] [--threshold 0.0]
+"""
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+import common  # noqa: E402
+from hddnn.errors import CommError  # noqa: E402
+from hddnn.launch import run  # noqa: E402
+from hddnn.load import rate_for_load, read_json  # noqa: E402
+
+TOPOLOGY = os.path.join(ROOT, "mapping", "topologies", "lab7.json")
+RHO = 0.1          # offered load (end-cloud cloud utilisation): what this 2-core host serves unjammed
+DURATION = 7.0     # seconds of requests per run: long enough that a kill lands inside it
+KILL_WINDOW = (0.3, 3.5)  # seconds after the ranks' start-up within which the kill falls
+STARTUP_MARGIN = 1.3      # start-up varies with the host's load: kills wait this x the measured one
+
+
+def ranks_of(tier):
+    return [i for i, d in enumerate(read_json(TOPOLOGY)["devices"]) if d["tier"] == tier]
+
+
+def baseline(model, rate, threshold):
+    """One run without a kill (seed 0): (launch-to-serving seconds: its wall time
+    minus the run's own, which starts once MPI is up; requests offered). Kills are
+    scheduled from launch, and a rank killed inside MPI_Init hangs every other rank."""
+    start = time.perf_counter()
+    r = run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=0)
+    return time.perf_counter() - start - r["wall_s"], r["offered"]
+
+
+def faulty_run(model, rate, threshold, rank, at_s, seed, timeout):
+    """One mapping run with `rank` killed `at_s` seconds after launch; the figures
+    this bench reports from it (hung: the run produced no results within `timeout`)."""
+    device = read_json(TOPOLOGY)["devices"][rank]["name"]
+    start = time.perf_counter()
+    try:
+        r = run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=seed,
+                kill=[(rank, at_s)], timeout=timeout)
+    except CommError as e:
+        return {"rank": rank, "device": device, "seed": seed, "kill_at_s": at_s, "hung": True, "missed": False,
+                "error": str(e)}
+    # The run's own clock starts once MPI is up: about (wall time - the run's wall_s) after launch.
+    started_s = time.perf_counter() - start - r["wall_s"]
+    failure = next((f for f in r["failures"] if f["rank"] == rank), None)
+    kill = r["kills"][0] if r["kills"] else {}
+    kill_in_run_s = kill["at_s"] - started_s if kill.get("at_s") is not None else None
+    return {"rank": rank, "device": device, "seed": seed, "hung": False, "wall_s": r["wall_s"],
+            "kill_at_s": kill.get("at_s"), "kill_error": kill.get("error"), "kill_in_run_s": kill_in_run_s,
+            "missed": kill_in_run_s is None or kill_in_run_s >= r["wall_s"],
+            "detected": failure is not None,
+            "detected_after_ms": failure["detected_after_ms"] if failure else None,
+            "kill_after_start_ms": failure["detected_at_ms"] - failure["detected_after_ms"] if failure else None,
+            "reassigned": failure["reassigned"] if failure else 0,
+            "offered": r["offered"], "answered": r["answered"], "lost": r["lost"],
+            "lost_with_device": r.get("lost_with_device"), "duplicates": r["duplicates"],
+            "accuracy": r["accuracy"], "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"],
+            "alive": {d["name"]: d["alive"] for d in r["per_device"]},
+            "membership": r["membership"], "rank_errors": r["rank_errors"]}
+
+
+def edge_runs(model, rate, threshold, count, startup_s):
+    edges = ranks_of("edge")
+    rows = []
+    for i in range(count):
+        at_s = round(STARTUP_MARGIN * startup_s + random.Random(i).uniform(*KILL_WINDOW), 3)
+        rows.append(faulty_run(model, rate, threshold, edges[i % len(edges)], at_s, i, startup_s + DURATION + 30))
+        r = rows[-1]
+        print(f"run {i}: killed {r['device']} at {r['kill_at_s']} s: " +
+              ("hung" if r["hung"] else f"detected after {r['detected_after_ms']} ms, "
+               f"{r['answered']}/{r['offered']} answered, lost {r['lost']}"), file=sys.stderr, flush=True)
+    return rows
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def distribution(all_rows):
+    """Totals over the runs; detection counted over the kills that landed inside a run."""
+    rows = [r for r in all_rows if not r["hung"]]
+    landed = [r for r in rows if not r["missed"]]
+    detected = [r["detected_after_ms"] for r in landed if r["detected"]]
+    summary = {"runs": len(all_rows), "hung_runs": len(all_rows) - len(rows),
+               "missed_runs": len(rows) - len(landed), "landed_runs": len(landed), "detected_runs": len(detected),
+               "lost_total": sum(r["lost"] for r in rows), "runs_with_lost": sum(r["lost"] > 0 for r in rows),
+               "duplicates_total": sum(r["duplicates"] for r in rows),
+               "unanswered_total": sum(r["offered"] - r["answered"] for r in rows),
+               "reassigned_total": sum(r["reassigned"] for r in rows),
+               "runs_with_reassigned": sum(r["reassigned"] > 0 for r in rows)}
+    if detected:
+        summary.update(detection_ms={"min": min(detected), "median": statistics.median(detected),
+                                     "p95": percentile(detected, 0.95), "max": max(detected)})
+    return summary
+
+
+def claim(summary):
+    holds = (summary["hung_runs"] == 0 and summary["landed_runs"] > 0
+             and summary["detected_runs"] == summary["landed_runs"] and summary["lost_total"] == 0
+             and summary["unanswered_total"] == 0 and summary["duplicates_total"] == 0)
+    detection = summary.get("detection_ms", {})
+    ours = (f"{summary['detected_runs']}/{summary['landed_runs']} kills inside a run detected ({summary['runs']} "
+            f"runs: {summary['hung_runs']} hung, {summary['missed_runs']} with the kill after the run's end); "
+            f"lost {summary['lost_total']} in total "
+            f"({summary['runs_with_lost']} runs with lost > 0), unanswered {summary['unanswered_total']}, "
+            f"duplicates {summary['duplicates_total']}, {summary['reassigned_total']} requests re-assigned; "
+            f"detection median {detection.get('median', float('nan')):.0f} ms, "
+            f"p95 {detection.get('p95', float('nan')):.0f} ms")
+    return {"claim": "a killed edge is detected and its work re-assigned with nothing lost", "source": "design",
+            "theirs": "nothing lost (design requirement)", "ours": ours, "holds": holds}
+
+
+def plot(rows):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (hist, scatter) = plt.subplots(1, 2, figsize=(10, 3.8))
+    detected = [r for r in rows if not r["hung"] and not r["missed"] and r["detected"]]
+    hist.hist([r["detected_after_ms"] for r in detected], bins=10)
+    hist.set_xlabel("detection time (ms)")
+    hist.set_ylabel("runs")
+    for device in sorted({r["device"] for r in detected}):
+        points = [r for r in detected if r["device"] == device]
+        scatter.plot([r["kill_after_start_ms"] / 1000 for r in points], [r["detected_after_ms"] for r in points],
+                     "o", label=device)
+    scatter.set_xlabel("last sign of life of the killed rank, s after the run's start")
+    scatter.set_ylabel("detection time (ms)")
+    scatter.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(common.RESULTS, "faults_detection.png"), dpi=120)
+
+
+def runs_table(rows):
+    lines = ["| run | killed | kill s after launch | kill s into the run | detected after ms | re-assigned | "
+             "answered/offered | lost | duplicates | "
+             "accuracy | p50 ms | p99 ms |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for i, r in enumerate(rows):
+        if r["hung"]:
+            lines.append(f"| {i} | {r['device']} | {r['kill_at_s']} | | run hung, no results | | | | | | | |")
+            continue
+        detected = (f"{r['detected_after_ms']:.0f}" if r["detected"] else
+                    "kill after the run's end" if r["missed"] else "not detected")
+        into = "n/a" if r["kill_in_run_s"] is None else f"{r['kill_in_run_s']:.2f}"
+        accuracy = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
+        lines.append(f"| {i} | {r['device']} | {r['kill_at_s']} | {into} | {detected} | {r['reassigned']} | "
+                     f"{r['answered']}/{r['offered']} | {r['lost']} | {r['duplicates']} | {accuracy} | "
+                     f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
+    return "\n".join(lines)
+
+
+def report(rows, summary, end_row, found, meta):
+    print("## Faults: a killed edge mid-run (lab7, mapping)\n")
+    print(f"{summary['runs']} runs of the mapping scheme over lab7 on the distributed runtime "
+          f"({meta['rate']:.0f} req/s per end device = ρ {RHO} for {DURATION:g} s; every exit's entropy threshold "
+          f"overridden to {meta['threshold']:g} so every request passes an edge or the cloud; model "
+          f"`{meta['model']}`). Each run SIGKILLs one edge rank (alternating) at a seeded moment "
+          f"{KILL_WINDOW[0]}–{KILL_WINDOW[1]} s after {STARTUP_MARGIN}× the ranks' start-up "
+          f"({meta['startup_s']:.1f} s from launch, measured by one run without a kill: a rank killed while "
+          "MPI_Init is still running leaves every other "
+          f"rank hanging there, so kills are not scheduled earlier). Whole bench: {meta['wall_s']:.0f} s"
+          f"{' (--quick)' if meta['quick'] else ''}. Rerun: `.venv/bin/python bench/faults/run.py [--quick]`.\n")
+    d = summary.get("detection_ms")
+    print("| runs | hung | kill after the run's end | detected / kills inside a run | "
+          "detection min / median / p95 / max ms | re-assigned (total, runs > 0) | lost total | runs with lost > 0 | "
+          "unanswered | duplicates |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    spread = "n/a" if d is None else f"{d['min']:.0f} / {d['median']:.0f} / {d['p95']:.0f} / {d['max']:.0f}"
+    print(f"| {summary['runs']} | {summary['hung_runs']} | {summary['missed_runs']} | "
+          f"{summary['detected_runs']}/{summary['landed_runs']} | {spread} | "
+          f"{summary['reassigned_total']}, {summary['runs_with_reassigned']} | {summary['lost_total']} | "
+          f"{summary['runs_with_lost']} | "
+          f"{summary['unanswered_total']} | {summary['duplicates_total']} |\n")
+    print("Per run (latency before vs after the kill is not reported: the results file holds no per-request "
+          "timeline):\n")
+    print(runs_table(rows))
+    print(end_device_text(end_row))
+    print("### Claims\n")
+    for c in found:
+        print(f"- {'holds' if c['holds'] else '**does not hold**'}: {c['claim']} — {c['ours']}")
+    print("\n![detection times of a killed edge](results/faults_detection.png)")
+
+
+def end_device_text(r):
+    """What a killed end device's own requests became."""
+    head = (f"\n### Killing an end device\n\n{r['device']} (rank {r['rank']}) killed at {r['kill_at_s']} s "
+            "after launch: ")
+    if r["hung"]:
+        return head + f"the run hung ({r['error']}).\n"
+    if r["missed"]:
+        return head + "the kill came after the run's end, so it shows nothing (rerun on a quieter host).\n"
+    head += f"{r['kill_in_run_s']:.2f} s into the run; "
+    detected = f"detected after {r['detected_after_ms']:.0f} ms" if r["detected"] else "never detected"
+    alive = ", ".join(f"{name} {state}" for name, state in r["alive"].items())
+    return (head + f"{detected}; offered {r['offered']}, answered {r['answered']}, lost {r['lost']}, "
+            f"lost_with_device {r['lost_with_device']}, duplicates {r['duplicates']}; alive: {alive}. The same "
+            f"seeded run without a kill offered {r['offered_without_kill']}: "
+            f"{r['offered_without_kill'] - r['offered']} requests (the dead device's, whose records died with it) "
+            "appear in none of offered / answered / lost / lost_with_device. Raw inputs never leave an end device, "
+            "so nobody else could have served them.\n")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5 runs instead of 20")
+    parser.add_argument("--runs", type=int, default=None, help="number of edge-kill runs")
+    parser.add_argument("--threshold", type=float, default=0.0,
+                        help="override of every exit's entropy threshold (a point of the model's exit curve)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    count = args.runs or (5 if args.quick else 20)
+    model, trained, train_s = common.bench_model(ROOT, args.threshold)
+    rate = rate_for_load(os.path.join(model, "profile.json"), TOPOLOGY, RHO)
+    startup_s, offered_without_kill = baseline(model, rate, args.threshold)
+    rows = edge_runs(model, rate, args.threshold, count, startup_s)
+    end_row = faulty_run(model, rate, args.threshold, ranks_of("end")[0], STARTUP_MARGIN * startup_s + DURATION / 2,
+                         0, startup_s + DURATION + 30)
+    end_row["offered_without_kill"] = offered_without_kill
+    summary = distribution(rows)
+    found = [claim(summary)]
+    plot(rows)
+    meta = {"rate": rate, "threshold": args.threshold, "startup_s": startup_s, "model": os.path.relpath(trained, ROOT),
+            "train_seconds": train_s, "quick": args.quick, "wall_s": time.perf_counter() - start}
+    common.write_results("faults", {**meta, "topology": os.path.relpath(TOPOLOGY, ROOT), "rho": RHO,
+                                    "duration_s": DURATION, "summary": summary, "runs": rows,
+                                    "end_device_kill": end_row, "claims": found})
+    report(rows, summary, end_row, found, meta)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
