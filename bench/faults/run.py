@@ -32,63 +32,78 @@ from hddnn.load import rate_for_load, read_json  # noqa: E402
 
 TOPOLOGY = os.path.join(ROOT, "mapping", "topologies", "lab7.json")
 RHO = 0.1          # offered load (end-cloud cloud utilisation): what this 2-core host serves unjammed
-DURATION = 7.0     # seconds of requests per run: long enough that a kill lands inside it
-KILL_WINDOW = (0.3, 3.5)  # seconds after the ranks' start-up within which the kill falls
-STARTUP_MARGIN = 1.3      # start-up varies with the host's load: kills wait this x the measured one
+DURATION = 11.0    # seconds of requests per run: a kill at 8 s still has 2 s after its detection
+KILL_WINDOW = (2.0, 8.0)  # seconds into the run (after every rank has set up) within which the kill falls
+RECOVERY_WINDOW_MS = 2000  # p99 after detection is taken over requests arriving this long after it
+TAIL_TOLERANCE = 1.25      # that p99 may be this x the pre-failure p99
+HEARTBEAT_MS = 100.0       # the run config's default heartbeat period
 
 
 def ranks_of(tier):
     return [i for i, d in enumerate(read_json(TOPOLOGY)["devices"]) if d["tier"] == tier]
 
 
-def baseline(model, rate, threshold):
-    """One run without a kill (seed 0): (launch-to-serving seconds: its wall time
-    minus the run's own, which starts once MPI is up; requests offered). Kills are
-    scheduled from launch, and a rank killed inside MPI_Init hangs every other rank."""
-    start = time.perf_counter()
-    r = run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=0)
-    return time.perf_counter() - start - r["wall_s"], r["offered"]
+def offered_without_kill(model, rate, threshold):
+    """Requests offered by one run without a kill (seed 0, as the end-device kill run)."""
+    return run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=0)["offered"]
 
 
 def faulty_run(model, rate, threshold, rank, at_s, seed, timeout):
-    """One mapping run with `rank` killed `at_s` seconds after launch; the figures
-    this bench reports from it (hung: the run produced no results within `timeout`)."""
+    """One mapping run with `rank` killed `at_s` seconds after every rank has set up
+    (hddnn.launch.run's kill clock; each rank's run clock starts right then); the
+    figures this bench reports from it (hung: no results within `timeout`)."""
     device = read_json(TOPOLOGY)["devices"][rank]["name"]
-    start = time.perf_counter()
     try:
         r = run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=seed,
-                kill=[(rank, at_s)], timeout=timeout)
+                kill=[(rank, at_s)], timeout=timeout, record_requests=True)
     except CommError as e:
         return {"rank": rank, "device": device, "seed": seed, "kill_at_s": at_s, "hung": True, "missed": False,
                 "error": str(e)}
-    # The run's own clock starts once MPI is up: about (wall time - the run's wall_s) after launch.
-    started_s = time.perf_counter() - start - r["wall_s"]
     failure = next((f for f in r["failures"] if f["rank"] == rank), None)
     kill = r["kills"][0] if r["kills"] else {}
-    kill_in_run_s = kill["at_s"] - started_s if kill.get("at_s") is not None else None
+    kill_at_s = kill.get("at_s")
     return {"rank": rank, "device": device, "seed": seed, "hung": False, "wall_s": r["wall_s"],
-            "kill_at_s": kill.get("at_s"), "kill_error": kill.get("error"), "kill_in_run_s": kill_in_run_s,
-            "missed": kill_in_run_s is None or kill_in_run_s >= r["wall_s"],
+            "kill_at_s": kill_at_s, "kill_error": kill.get("error"),
+            "missed": kill_at_s is None or kill_at_s >= r["wall_s"],
             "detected": failure is not None,
             "detected_after_ms": failure["detected_after_ms"] if failure else None,
+            "kill_to_detection_ms": failure["detected_at_ms"] - (kill["unix_ms"] - r["started_unix_ms"])
+            if failure and "unix_ms" in kill else None,
             "kill_after_start_ms": failure["detected_at_ms"] - failure["detected_after_ms"] if failure else None,
             "reassigned": failure["reassigned"] if failure else 0,
             "offered": r["offered"], "answered": r["answered"], "lost": r["lost"],
             "lost_with_device": r.get("lost_with_device"), "duplicates": r["duplicates"],
             "accuracy": r["accuracy"], "p50_ms": r["latency_ms"]["p50"], "p99_ms": r["latency_ms"]["p99"],
-            "alive": {d["name"]: d["alive"] for d in r["per_device"]},
+            "alive": {d["name"]: d["alive"] for d in r["per_device"]}, **tail_before_and_after(r, failure),
             "membership": r["membership"], "rank_errors": r["rank_errors"]}
 
 
-def edge_runs(model, rate, threshold, count, startup_s):
+def tail_before_and_after(results, failure):
+    """p99 latency of the requests arriving before the kill (after a 1 s warm-up) and of
+    those arriving in the RECOVERY_WINDOW_MS after its detection, and their ratio."""
+    if failure is None:
+        return {"p99_before_ms": None, "p99_after_ms": None, "tail_ratio": None}
+    requests = results.requests()
+    answered = requests[requests.answered_ms >= 0]
+    killed_ms, detected_ms = failure["detected_at_ms"] - failure["detected_after_ms"], failure["detected_at_ms"]
+    before = answered[(answered.arrival_ms >= 1000) & (answered.arrival_ms < killed_ms)].latency_ms
+    after = answered[(answered.arrival_ms >= detected_ms) &
+                     (answered.arrival_ms < detected_ms + RECOVERY_WINDOW_MS)].latency_ms
+    if before.empty or after.empty:
+        return {"p99_before_ms": None, "p99_after_ms": None, "tail_ratio": None}
+    p99_before, p99_after = float(before.quantile(0.99)), float(after.quantile(0.99))
+    return {"p99_before_ms": p99_before, "p99_after_ms": p99_after, "tail_ratio": p99_after / p99_before}
+
+
+def edge_runs(model, rate, threshold, count):
     edges = ranks_of("edge")
     rows = []
     for i in range(count):
-        at_s = round(STARTUP_MARGIN * startup_s + random.Random(i).uniform(*KILL_WINDOW), 3)
-        rows.append(faulty_run(model, rate, threshold, edges[i % len(edges)], at_s, i, startup_s + DURATION + 30))
+        at_s = round(random.Random(i).uniform(*KILL_WINDOW), 3)
+        rows.append(faulty_run(model, rate, threshold, edges[i % len(edges)], at_s, i, DURATION + 120))
         r = rows[-1]
         print(f"run {i}: killed {r['device']} at {r['kill_at_s']} s: " +
-              ("hung" if r["hung"] else f"detected after {r['detected_after_ms']} ms, "
+              ("hung" if r["hung"] else f"detected {r['kill_to_detection_ms']} ms after the kill, "
                f"{r['answered']}/{r['offered']} answered, lost {r['lost']}"), file=sys.stderr, flush=True)
     return rows
 
@@ -102,21 +117,50 @@ def distribution(all_rows):
     """Totals over the runs; detection counted over the kills that landed inside a run."""
     rows = [r for r in all_rows if not r["hung"]]
     landed = [r for r in rows if not r["missed"]]
-    detected = [r["detected_after_ms"] for r in landed if r["detected"]]
+    detected = [r["kill_to_detection_ms"] for r in landed if r["detected"]]
+    ratios = [r["tail_ratio"] for r in landed if r["detected"] and r["tail_ratio"] is not None]
     summary = {"runs": len(all_rows), "hung_runs": len(all_rows) - len(rows),
                "missed_runs": len(rows) - len(landed), "landed_runs": len(landed), "detected_runs": len(detected),
                "lost_total": sum(r["lost"] for r in rows), "runs_with_lost": sum(r["lost"] > 0 for r in rows),
                "duplicates_total": sum(r["duplicates"] for r in rows),
                "unanswered_total": sum(r["offered"] - r["answered"] for r in rows),
                "reassigned_total": sum(r["reassigned"] for r in rows),
-               "runs_with_reassigned": sum(r["reassigned"] > 0 for r in rows)}
+               "runs_with_reassigned": sum(r["reassigned"] > 0 for r in rows),
+               "tail_runs": len(ratios), "tail_runs_within": sum(ratio <= TAIL_TOLERANCE for ratio in ratios)}
     if detected:
         summary.update(detection_ms={"min": min(detected), "median": statistics.median(detected),
                                      "p95": percentile(detected, 0.95), "max": max(detected)})
+    if ratios:
+        summary.update(tail_ratio={"median": statistics.median(ratios), "max": max(ratios)})
     return summary
 
 
-def claim(summary):
+def claims(summary, heartbeat_ms):
+    """The issue's three claims: nothing lost; detection within 3 heartbeat periods
+    (median, from the kill); p99 after the detection within 25% of before the kill."""
+    return [nothing_lost(summary), detection_claim(summary, heartbeat_ms), tail_claim(summary)]
+
+
+def detection_claim(summary, heartbeat_ms):
+    median = summary.get("detection_ms", {}).get("median")
+    ours = "no detection" if median is None else (f"median {median:.0f} ms from the kill to the declaration "
+                                                 f"({median / heartbeat_ms:.2f} heartbeat periods of {heartbeat_ms:g} ms)")
+    return {"claim": "median detection time <= 3 heartbeat periods", "source": "issue",
+            "theirs": f"<= {3 * heartbeat_ms:g} ms", "ours": ours, "holds": median is not None and median <= 3 * heartbeat_ms}
+
+
+def tail_claim(summary):
+    ratio = summary.get("tail_ratio")
+    ours = "no run to measure" if ratio is None else (
+        f"{summary['tail_runs_within']}/{summary['tail_runs']} runs within; p99 after / before: median "
+        f"{ratio['median']:.2f}x, worst {ratio['max']:.2f}x")
+    return {"claim": f"p99 latency over the {RECOVERY_WINDOW_MS / 1000:g} s after detection within "
+                     f"{TAIL_TOLERANCE - 1:.0%} of the pre-failure p99", "source": "issue",
+            "theirs": f"<= {TAIL_TOLERANCE:g}x", "ours": ours,
+            "holds": ratio is not None and summary["tail_runs_within"] == summary["tail_runs"]}
+
+
+def nothing_lost(summary):
     holds = (summary["hung_runs"] == 0 and summary["landed_runs"] > 0
              and summary["detected_runs"] == summary["landed_runs"] and summary["lost_total"] == 0
              and summary["unanswered_total"] == 0 and summary["duplicates_total"] == 0)
@@ -138,35 +182,40 @@ def plot(rows):
     import matplotlib.pyplot as plt
     fig, (hist, scatter) = plt.subplots(1, 2, figsize=(10, 3.8))
     detected = [r for r in rows if not r["hung"] and not r["missed"] and r["detected"]]
-    hist.hist([r["detected_after_ms"] for r in detected], bins=10)
-    hist.set_xlabel("detection time (ms)")
+    hist.hist([r["kill_to_detection_ms"] for r in detected], bins=10)
+    hist.set_xlabel("kill to detection (ms)")
     hist.set_ylabel("runs")
     for device in sorted({r["device"] for r in detected}):
         points = [r for r in detected if r["device"] == device]
-        scatter.plot([r["kill_after_start_ms"] / 1000 for r in points], [r["detected_after_ms"] for r in points],
-                     "o", label=device)
-    scatter.set_xlabel("last sign of life of the killed rank, s after the run's start")
-    scatter.set_ylabel("detection time (ms)")
+        scatter.plot([r["kill_at_s"] for r in points], [r["tail_ratio"] for r in points], "o", label=device)
+    scatter.axhline(TAIL_TOLERANCE, color="tab:red", ls="--", label="claim")
+    scatter.set_xlabel("kill, s into the run")
+    scatter.set_ylabel("p99 after detection / p99 before kill")
     scatter.legend()
     fig.tight_layout()
     fig.savefig(os.path.join(common.RESULTS, "faults_detection.png"), dpi=120)
 
 
+def fmt_ms(value):
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def runs_table(rows):
-    lines = ["| run | killed | kill s after launch | kill s into the run | detected after ms | re-assigned | "
+    lines = ["| run | killed | kill s into the run | kill to detection ms | re-assigned | "
              "answered/offered | lost | duplicates | "
-             "accuracy | p50 ms | p99 ms |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "accuracy | p50 ms | p99 ms | p99 before kill ms | p99 2 s after detection ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for i, r in enumerate(rows):
         if r["hung"]:
-            lines.append(f"| {i} | {r['device']} | {r['kill_at_s']} | | run hung, no results | | | | | | | |")
+            lines.append(f"| {i} | {r['device']} | {r['kill_at_s']} | run hung, no results | | | | | | | | | |")
             continue
-        detected = (f"{r['detected_after_ms']:.0f}" if r["detected"] else
+        detected = (f"{r['kill_to_detection_ms']:.0f}" if r["detected"] else
                     "kill after the run's end" if r["missed"] else "not detected")
-        into = "n/a" if r["kill_in_run_s"] is None else f"{r['kill_in_run_s']:.2f}"
         accuracy = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        lines.append(f"| {i} | {r['device']} | {r['kill_at_s']} | {into} | {detected} | {r['reassigned']} | "
+        lines.append(f"| {i} | {r['device']} | {r['kill_at_s']} | {detected} | {r['reassigned']} | "
                      f"{r['answered']}/{r['offered']} | {r['lost']} | {r['duplicates']} | {accuracy} | "
-                     f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
+                     f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {fmt_ms(r['p99_before_ms'])} | "
+                     f"{fmt_ms(r['p99_after_ms'])} |")
     return "\n".join(lines)
 
 
@@ -176,10 +225,9 @@ def report(rows, summary, end_row, found, meta):
           f"({meta['rate']:.0f} req/s per end device = ρ {RHO} for {DURATION:g} s; every exit's entropy threshold "
           f"overridden to {meta['threshold']:g} so every request passes an edge or the cloud; model "
           f"`{meta['model']}`). Each run SIGKILLs one edge rank (alternating) at a seeded moment "
-          f"{KILL_WINDOW[0]}–{KILL_WINDOW[1]} s after {STARTUP_MARGIN}× the ranks' start-up "
-          f"({meta['startup_s']:.1f} s from launch, measured by one run without a kill: a rank killed while "
-          "MPI_Init is still running leaves every other "
-          f"rank hanging there, so kills are not scheduled earlier). Whole bench: {meta['wall_s']:.0f} s"
+          f"{KILL_WINDOW[0]}–{KILL_WINDOW[1]} s into the run (the launcher's kill clock starts once every rank "
+          "has set up, so a kill never lands inside MPI_Init). Whole bench: "
+          f"{meta['wall_s']:.0f} s"
           f"{' (--quick)' if meta['quick'] else ''}. Rerun: `.venv/bin/python bench/faults/run.py [--quick]`.\n")
     d = summary.get("detection_ms")
     print("| runs | hung | kill after the run's end | detected / kills inside a run | "
@@ -192,33 +240,31 @@ def report(rows, summary, end_row, found, meta):
           f"{summary['reassigned_total']}, {summary['runs_with_reassigned']} | {summary['lost_total']} | "
           f"{summary['runs_with_lost']} | "
           f"{summary['unanswered_total']} | {summary['duplicates_total']} |\n")
-    print("Per run (latency before vs after the kill is not reported: the results file holds no per-request "
-          "timeline):\n")
+    print("Per run (from each run's per-request records, `record_requests=True`; before: requests arriving "
+          "from 1 s into the run until the killed rank's last heartbeat):\n")
     print(runs_table(rows))
     print(end_device_text(end_row))
     print("### Claims\n")
     for c in found:
         print(f"- {'holds' if c['holds'] else '**does not hold**'}: {c['claim']} — {c['ours']}")
-    print("\n![detection times of a killed edge](results/faults_detection.png)")
+    print("\n![detection times and tail ratios of a killed edge](results/faults_detection.png)")
 
 
 def end_device_text(r):
     """What a killed end device's own requests became."""
-    head = (f"\n### Killing an end device\n\n{r['device']} (rank {r['rank']}) killed at {r['kill_at_s']} s "
-            "after launch: ")
+    head = f"\n### Killing an end device\n\n{r['device']} (rank {r['rank']}) killed {r['kill_at_s']} s into the run: "
     if r["hung"]:
         return head + f"the run hung ({r['error']}).\n"
     if r["missed"]:
         return head + "the kill came after the run's end, so it shows nothing (rerun on a quieter host).\n"
-    head += f"{r['kill_in_run_s']:.2f} s into the run; "
     detected = f"detected after {r['detected_after_ms']:.0f} ms" if r["detected"] else "never detected"
     alive = ", ".join(f"{name} {state}" for name, state in r["alive"].items())
     return (head + f"{detected}; offered {r['offered']}, answered {r['answered']}, lost {r['lost']}, "
             f"lost_with_device {r['lost_with_device']}, duplicates {r['duplicates']}; alive: {alive}. The same "
-            f"seeded run without a kill offered {r['offered_without_kill']}: "
-            f"{r['offered_without_kill'] - r['offered']} requests (the dead device's, whose records died with it) "
-            "appear in none of offered / answered / lost / lost_with_device. Raw inputs never leave an end device, "
-            "so nobody else could have served them.\n")
+            f"seeded run without a kill offered {r['offered_without_kill']}. Raw inputs never leave an end device, "
+            "so nobody else can serve its requests: the ones it had received by its last heartbeat count as "
+            "lost_with_device (its records died with it), and the ones that would have arrived after its death "
+            "were never offered.\n")
 
 
 def main(argv):
@@ -232,15 +278,13 @@ def main(argv):
     count = args.runs or (5 if args.quick else 20)
     model, trained, train_s = common.bench_model(ROOT, args.threshold)
     rate = rate_for_load(os.path.join(model, "profile.json"), TOPOLOGY, RHO)
-    startup_s, offered_without_kill = baseline(model, rate, args.threshold)
-    rows = edge_runs(model, rate, args.threshold, count, startup_s)
-    end_row = faulty_run(model, rate, args.threshold, ranks_of("end")[0], STARTUP_MARGIN * startup_s + DURATION / 2,
-                         0, startup_s + DURATION + 30)
-    end_row["offered_without_kill"] = offered_without_kill
+    rows = edge_runs(model, rate, args.threshold, count)
+    end_row = faulty_run(model, rate, args.threshold, ranks_of("end")[0], DURATION / 2, 0, DURATION + 120)
+    end_row["offered_without_kill"] = offered_without_kill(model, rate, args.threshold)
     summary = distribution(rows)
-    found = [claim(summary)]
+    found = claims(summary, HEARTBEAT_MS)
     plot(rows)
-    meta = {"rate": rate, "threshold": args.threshold, "startup_s": startup_s, "model": os.path.relpath(trained, ROOT),
+    meta = {"rate": rate, "threshold": args.threshold, "model": os.path.relpath(trained, ROOT),
             "train_seconds": train_s, "quick": args.quick, "wall_s": time.perf_counter() - start}
     common.write_results("faults", {**meta, "topology": os.path.relpath(TOPOLOGY, ROOT), "rho": RHO,
                                     "duration_s": DURATION, "summary": summary, "runs": rows,

@@ -67,12 +67,13 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         deadline_ms: float = 0.0, seed: int = 0, threshold: Optional[float] = None,
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
-        kill: Iterable[Tuple[int, float]] = (), **extra) -> Results:
+        kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
     bad arguments and CommError when the run produced no results. `kill` lists
     (rank, seconds) pairs: that rank gets SIGKILL from outside, that many seconds
-    after every rank has set up."""
+    after every rank has set up. `record_requests` lists every request's record in
+    the results (Results.requests())."""
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
     for path, what in ((model, "model"), (topology, "topology")):
@@ -90,7 +91,8 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     config = {"model": os.path.abspath(model), "topology": os.path.abspath(topology), "scheme": scheme,
               "rate": rate, "duration": duration, "deadline_ms": deadline_ms, "seed": seed,
               "threshold": -1.0 if threshold is None else threshold, "out": out, "emulate": emulate,
-              "encrypt": encrypt, "key_file": os.path.abspath(key_file) if key_file else "", **extra}
+              "encrypt": encrypt, "key_file": os.path.abspath(key_file) if key_file else "",
+              "record_requests": record_requests, **extra}
     config_path = os.path.join(workdir, "run.json")
     with open(config_path, "w") as f:
         json.dump(config, f, indent=2)
@@ -194,7 +196,7 @@ class _Killer:
             self.done.append({"rank": rank, "at_s": None, "error": "rank not found"})
             return
         os.kill(pid, signal.SIGKILL)
-        self.done.append({"rank": rank, "pid": pid, "at_s": round(at, 3)})
+        self.done.append({"rank": rank, "pid": pid, "at_s": round(at, 3), "unix_ms": time.time() * 1000})
 
     def cancel(self) -> None:
         self.cancelled.set()

@@ -2,6 +2,8 @@
 import json
 from typing import Iterable, Optional
 
+from .errors import ConfigError
+
 SUMMARY_COLUMNS = ["scheme", "offered", "answered", "lost", "duplicates", "accuracy", "coarse_accuracy",
                    "on_time_rate", "latency_mean_ms", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
                    "throughput_per_s", "bytes_per_sample", "exit_end", "exit_edge", "exit_cloud",
@@ -43,6 +45,18 @@ class Results(dict):
                 f"{r['bytes_per_sample']:.1f} B/sample, exits end/edge/cloud "
                 f"{r['exit_end']:.2f}/{r['exit_edge']:.2f}/{r['exit_cloud']:.2f}")
 
+    def requests(self):
+        """pandas DataFrame of every request's record (runs with record_requests=True):
+        id, origin, arrival_ms and answered_ms on the coordinator's clock (answered_ms
+        -1: never answered; arrival_ms -1: lost with its end device), exit, labels and
+        predictions, bytes_up, answers, lost_with_device, plus latency_ms."""
+        import pandas as pd
+        if "requests" not in self:
+            raise ConfigError("results: no per-request records (run with record_requests=True)")
+        frame = pd.DataFrame(self["requests"])
+        frame["latency_ms"] = (frame["answered_ms"] - frame["arrival_ms"]).where(frame["answered_ms"] >= 0)
+        return frame
+
     def plot(self, ax=None):
         """Bar chart of latency percentiles."""
         return plot_comparison([self], ax=ax)
@@ -63,9 +77,8 @@ def compare(results: Iterable[Results]):
 
 
 def plot_comparison(results, ax=None, path: Optional[str] = None):
-    """Latency percentiles (log scale) and accuracy per scheme; saved to `path` if given."""
-    import matplotlib
-    matplotlib.use("Agg")
+    """Latency percentiles (log scale) and accuracy per scheme; saved to `path` if given.
+    Uses whatever matplotlib backend is active (inline in a notebook, Agg headless)."""
     import matplotlib.pyplot as plt
     rows = [r.row() for r in results]
     fig = None

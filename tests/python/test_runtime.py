@@ -125,9 +125,24 @@ def test_local_runs_stay_on_loopback_and_cluster_runs_do_not():
 def test_killed_end_device_requests_count_as_lost_with_it(model):
     """SIGKILL on an end device: its requests (raw inputs never leave it) are counted as
     lost_with_device, the other end device's are all answered, and the run completes."""
-    results = run(model, TOPOLOGY, scheme="mapping", rate=30, duration=3.0, threshold=0.5, kill=[(0, 1.5)])
+    results = run(model, TOPOLOGY, scheme="mapping", rate=30, duration=3.0, threshold=0.5, kill=[(0, 1.5)],
+                  record_requests=True)
     assert [f["rank"] for f in results["failures"]] == [0]
     assert results["lost_with_device"] > 0
     assert results["lost"] == 0 and results["duplicates"] == 0
     assert results["answered"] + results["lost_with_device"] == results["offered"]
     assert {d["name"]: d["alive"] for d in results["per_device"]}["end0"] is False
+    requests = results.requests()
+    assert len(requests) == results["offered"]
+    lost = requests[requests.lost_with_device]
+    assert len(lost) == results["lost_with_device"] and (lost.origin == 0).all() and (lost.arrival_ms == -1).all()
+    answered = requests[requests.answered_ms >= 0]
+    assert len(answered) == results["answered"] and (answered.origin == 1).all()
+    assert answered.latency_ms.mean() == pytest.approx(results["latency_ms"]["mean"], rel=1e-9)
+
+
+def test_requests_need_recording(model):
+    results = run(model, TOPOLOGY, scheme="end", rate=20, duration=1.0)
+    assert "requests" not in results
+    with pytest.raises(ConfigError, match="record_requests"):
+        results.requests()

@@ -28,11 +28,10 @@ void write_atomically(const std::string& path, const nlohmann::json& body) {
 
 }  // namespace
 
-Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport,
-                         std::chrono::steady_clock::time_point start)
+Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
     : setup_(setup),
       transport_(transport),
-      start_(start),
+      start_(std::chrono::steady_clock::now()),
       profile_(mapping::load_profile(setup.config.model_dir + "/profile.json")) {
   for (int rank : ranks_of(mapping::Tier::End)) observed_rate_[rank] = setup_.config.rate_per_s;
 }
@@ -57,7 +56,9 @@ std::vector<int> Coordinator::live_ranks() const {
   return ranks;
 }
 
-void Coordinator::start() {
+void Coordinator::start(std::chrono::steady_clock::time_point run_start, double run_start_unix_ms) {
+  start_ = run_start;
+  start_unix_ms_ = run_start_unix_ms;
   // Every rank is watched from the start, so one that dies before its first heartbeat is caught.
   for (int rank : live_ranks()) last_heard_ms_[rank] = now_ms();
   send_plan();
@@ -177,7 +178,13 @@ std::map<int, std::map<int, double>> Coordinator::solve_routing(nlohmann::json& 
 void Coordinator::on_report(int rank, const nlohmann::json& body) {
   if (!reported_.insert(rank).second) return;
   if (body.contains("records")) {
-    for (const auto& r : body["records"]) records_.push_back(r.get<RequestOutcome>());
+    const double shift_ms = body.value("clock_unix_ms", start_unix_ms_) - start_unix_ms_;
+    for (const auto& r : body["records"]) {
+      auto record = r.get<RequestOutcome>();
+      record.arrival_ms += shift_ms;
+      if (record.answered_ms >= 0) record.answered_ms += shift_ms;
+      records_.push_back(record);
+    }
   }
   reassigned_ += body.value("reassigned", uint64_t{0});
   stats_.push_back(body.at("stats").get<DeviceStats>());
@@ -204,6 +211,7 @@ void Coordinator::count_requests_lost_with_dead_ends() {
       RequestOutcome lost;
       lost.id = (uint64_t(rank) << 32) | i;
       lost.origin = rank;
+      lost.arrival_ms = -1;  // unknown: the device's records died with it
       lost.lost_with_device = true;
       records_.push_back(lost);
     }
@@ -233,8 +241,11 @@ void Coordinator::write_results(const DeviceStats& cloud_stats) {
   info.emulated = config.emulate;
   info.failures = failures_;
   for (auto& f : info.failures) f.reassigned = reassigned_;
-  info.extra = {{"plans", plan_history_}, {"membership", membership_history_}};
-  if (!config.out.empty()) write_atomically(config.out, summarize(records_, stats_, info));
+  info.extra = {{"plans", plan_history_}, {"membership", membership_history_}, {"started_unix_ms", start_unix_ms_}};
+  if (config.out.empty()) return;
+  auto results = summarize(records_, stats_, info);
+  if (config.record_requests) results["requests"] = records_;
+  write_atomically(config.out, results);
 }
 
 }  // namespace hddnn::runtime

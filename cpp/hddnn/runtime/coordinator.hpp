@@ -9,7 +9,9 @@
 //     live rank, and the plan is re-solved without it;
 //   - collects each end device's records and each server's statistics, stops the
 //     servers, and writes the results file; a dead end device's requests (as many
-//     as its last heartbeat counted) are in it as lost_with_device.
+//     as its last heartbeat counted) are in it as lost_with_device. Records are
+//     moved onto the coordinator's clock (each end device reports its clock's zero
+//     in Unix ms) and, with record_requests, listed in the results as "requests".
 // It runs inside the cloud's loop (tick()/handle()), never blocking it.
 #pragma once
 
@@ -24,8 +26,9 @@ namespace hddnn::runtime {
 
 class Coordinator {
  public:
-  Coordinator(const NodeSetup& setup, comm::Transport& transport, std::chrono::steady_clock::time_point start);
-  void start();
+  Coordinator(const NodeSetup& setup, comm::Transport& transport);
+  /// Starts watching and planning; the run's clock (the cloud's) began at `run_start`.
+  void start(std::chrono::steady_clock::time_point run_start, double run_start_unix_ms);
   void tick();
   void handle(const comm::Message& message);
   bool finished() const;
@@ -47,6 +50,7 @@ class Coordinator {
   const NodeSetup& setup_;
   comm::Transport& transport_;
   std::chrono::steady_clock::time_point start_;
+  double start_unix_ms_ = 0;
   mapping::ModelProfile profile_;
   std::map<int, double> last_heard_ms_;  ///< every rank but the coordinator, from start()
   std::set<int> heard_from_;

@@ -147,7 +147,8 @@ bool EndDevice::drained() const {
 }
 
 void EndDevice::report() {
-  nlohmann::json body = {{"records", records_}, {"stats", finish_stats()}, {"reassigned", reassigned_}};
+  nlohmann::json body = {{"records", records_}, {"stats", finish_stats()}, {"reassigned", reassigned_},
+                         {"clock_unix_ms", start_unix_ms()}};
   transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control(body));
 }
 

@@ -34,6 +34,7 @@ Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
 
 void Node::start_clock() {
   start_ = Clock::now();
+  start_unix_ms_ = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
   meter_ = DeviceMeter(start_, power_of(me()));
   last_heard_coordinator_ms_ = 0;
 }

@@ -39,6 +39,8 @@ class Node {
   double now_ms() const;
   /// Starts the run's clock (and the meter) now: call when the role is ready to serve.
   void start_clock();
+  /// The run clock's zero on the wall clock (Unix ms), to align ranks' records.
+  double start_unix_ms() const { return start_unix_ms_; }
   /// Runs `section` on `input`, sleeping afterwards so it takes cpu_time/speed.
   SectionResult compute(Tier section, const torch::Tensor& input);
   /// Sends a heartbeat to the coordinator when one is due; `extra` rides along.
@@ -56,6 +58,7 @@ class Node {
   const RunConfig& config_;
   int rank_;
   Clock::time_point start_;
+  double start_unix_ms_ = 0;
   DeployedModel model_;
   DeviceMeter meter_;
   double last_heartbeat_ms_ = -1e9;

@@ -48,6 +48,7 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "heartbeat_ms", c.heartbeat_ms);
   read_optional(j, "test_limit", c.test_limit);
   read_optional(j, "drain_timeout_s", c.drain_timeout_s);
+  read_optional(j, "record_requests", c.record_requests);
   validate(c);
 }
 
@@ -56,7 +57,8 @@ void to_json(nlohmann::json& j, const RunConfig& c) {
        {"duration", c.duration_s}, {"deadline_ms", c.deadline_ms}, {"seed", c.seed},
        {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
        {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
-       {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s}};
+       {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
+       {"record_requests", c.record_requests}};
 }
 
 RunConfig load_run_config(const std::string& path) {

@@ -26,6 +26,7 @@ struct RunConfig {
   double heartbeat_ms = 100;
   int64_t test_limit = -1;         ///< requests draw from the first N test images (-1 = all)
   double drain_timeout_s = 30;     ///< a run still draining after this gives up on what is left
+  bool record_requests = false;    ///< results carry every request's record (coordinator's clock)
 };
 
 void from_json(const nlohmann::json& j, RunConfig& config);

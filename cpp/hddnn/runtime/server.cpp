@@ -15,12 +15,12 @@ std::vector<Tier> sections_of(const NodeSetup& setup) {
 }  // namespace
 
 Server::Server(NodeSetup setup) : Node(std::move(setup), sections_of(setup)) {
-  if (is_cloud()) coordinator_ = std::make_unique<Coordinator>(setup_, transport_, start_);
+  if (is_cloud()) coordinator_ = std::make_unique<Coordinator>(setup_, transport_);
 }
 
 void Server::run() {
   start_clock();
-  if (coordinator_) coordinator_->start();
+  if (coordinator_) coordinator_->start(start_, start_unix_ms());
   while (!stopped_) {
     while (auto message = transport_.poll()) handle(*message);
     heartbeat_if_due();

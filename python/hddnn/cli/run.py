@@ -23,6 +23,8 @@ def register(subparsers):
     p.add_argument("--key", default=None, help="cluster key file (hddnn keygen); default: a fresh one")
     p.add_argument("--kill", action="append", default=[], metavar="RANK@SECONDS",
                    help="SIGKILL a rank this many seconds after every rank has set up (repeatable)")
+    p.add_argument("--record-requests", action="store_true",
+                   help="list every request's record in the results (\"requests\")")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
     p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
     p.set_defaults(func=run)
@@ -44,7 +46,8 @@ def run(args) -> int:
         r = launch(args.model, args.topology, scheme=scheme, rate=rate, duration=args.duration,
                    deadline_ms=args.deadline_ms, seed=args.seed, threshold=args.threshold, out=out,
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
-                   mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill])
+                   mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
+                   record_requests=args.record_requests)
         print(r.summary_line(), flush=True)
         results.append(r)
     if len(results) > 1:
