@@ -5,6 +5,7 @@ as root on few cores (plus any the caller passes through), and reads the outcome
 from the results file: mpirun's exit status says nothing reliable once a rank
 has died (Open MPI 4.1.4), so a missing results file is the failure signal.
 """
+import glob
 import json
 import os
 import shutil
@@ -209,12 +210,24 @@ def _collect(out: str, stderr: str, log_path: str) -> Results:
     if not os.path.exists(out):
         detail = "; ".join(f"rank {e['rank']}: {e['error']}: {e['message']}" for e in errors)
         tail = (stderr or "").strip().splitlines()[-8:]
-        raise CommError(f"run produced no results file ({out}; mpirun's log: {log_path}). "
-                        f"{detail} {' | '.join(tail)}".strip())
+        raise CommError(f"run produced no results file ({out}; mpirun's log: {log_path}). {detail}. "
+                        f"{_kept_records(out)}{' | '.join(tail)}".strip())
     with open(out) as f:
         data = json.load(f)
     data["rank_errors"] = errors
     return Results(data, path=out)
+
+
+def _kept_records(out: str) -> str:
+    """What the end devices wrote beside `out` when the coordinator went silent."""
+    kept = sorted(glob.glob(glob.escape(out) + ".rank*.records.json"))
+    if not kept:
+        return ""
+    count = 0
+    for path in kept:
+        with open(path) as f:
+            count += len(json.load(f)["records"])
+    return f"End devices kept {count} request records in {', '.join(kept)}. "
 
 
 def _remove_rank_files(out: str, endings: Sequence[str]) -> None:

@@ -1,5 +1,6 @@
 """The distributed runtime under mpirun: a tiny trained model over a 4-device
 topology (2 end devices, 1 edge, 1 cloud), each scheme a few seconds."""
+import glob
 import json
 import os
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import pytest
 
 import hddnn
-from hddnn.errors import ConfigError
+from hddnn.errors import CommError, ConfigError
 from hddnn.launch import run
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -146,3 +147,35 @@ def test_requests_need_recording(model):
     assert "requests" not in results
     with pytest.raises(ConfigError, match="record_requests"):
         results.requests()
+
+
+def node_processes_of(config_path):
+    """PIDs of hddnn-node processes started with `config_path`."""
+    pids = []
+    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(cmdline, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if config_path.encode() in args:
+            pids.append(int(cmdline.split("/")[2]))
+    return pids
+
+
+def test_killed_coordinator_ends_every_rank_and_keeps_the_records(model, tmp_path):
+    """SIGKILL on the cloud (the coordinator): the other ranks notice its silence, end
+    with PeerLostError, the end devices keep their records on disk, and no rank process
+    is left behind."""
+    out = tmp_path / "r.json"
+    with pytest.raises(CommError, match="PeerLostError") as error:
+        run(model, TOPOLOGY, scheme="mapping", rate=30, duration=2.0, threshold=0.5, out=str(out), kill=[(3, 1.0)])
+    assert "End devices kept" in str(error.value)
+    kept = sorted(tmp_path.glob("r.json.rank*.records.json"))
+    assert [p.name for p in kept] == ["r.json.rank0.records.json", "r.json.rank1.records.json"]
+    for path in kept:
+        body = json.loads(path.read_text())
+        assert body["records"] and "coordinator" in body["reason"]
+    config = str(error.value).split("mpirun's log: ")[1].split(")")[0].replace("mpirun.log", "run.json")
+    assert os.path.exists(config)
+    assert node_processes_of(config) == []

@@ -1,7 +1,10 @@
 #include "hddnn/runtime/end_device.hpp"
 
+#include <fstream>
+
 #include "hddnn/comm/wire_format.hpp"
 #include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/errors.hpp"
 #include "hddnn/runtime/messages.hpp"
 
 namespace hddnn::runtime {
@@ -41,7 +44,12 @@ void EndDevice::run() {
         handle(*message);
       }
     }
-    check_coordinator_alive();
+    try {
+      check_coordinator_alive();
+    } catch (const PeerLostError& e) {
+      keep_records_locally(e.what());
+      throw;
+    }
   }
 }
 
@@ -146,10 +154,19 @@ bool EndDevice::drained() const {
   return pending_.empty() || now_ms() > (config_.duration_s + config_.drain_timeout_s) * 1000.0;
 }
 
-void EndDevice::report() {
-  nlohmann::json body = {{"records", records_}, {"stats", finish_stats()}, {"reassigned", reassigned_},
-                         {"clock_unix_ms", start_unix_ms()}};
-  transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control(body));
+nlohmann::json EndDevice::report_body() {
+  return {{"records", records_}, {"stats", finish_stats()}, {"reassigned", reassigned_},
+          {"clock_unix_ms", start_unix_ms()}};
+}
+
+void EndDevice::report() { transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control(report_body())); }
+
+void EndDevice::keep_records_locally(const std::string& reason) {
+  if (config_.out.empty()) return;
+  auto body = report_body();
+  body["rank"] = rank_;
+  body["reason"] = reason;
+  std::ofstream(config_.out + ".rank" + std::to_string(rank_) + ".records.json") << body.dump() << "\n";
 }
 
 }  // namespace hddnn::runtime

@@ -9,6 +9,9 @@
 // is its section's features (encode_work over pack()).
 // When requests stop and every one is answered (or the drain timeout passes)
 // it sends its records and statistics to the coordinator and waits for kStop.
+// If the coordinator goes silent instead, it writes its records beside the
+// results file (<out>.rank<i>.records.json) before ending with PeerLostError,
+// so no measurement is lost with the coordinator.
 #pragma once
 
 #include <deque>
@@ -45,6 +48,8 @@ class EndDevice : public Node {
   void on_membership(const nlohmann::json& membership);
   bool drained() const;
   void report();
+  nlohmann::json report_body();
+  void keep_records_locally(const std::string& reason);
 
   torch::Tensor images_, fine_labels_, coarse_labels_;
   std::vector<Arrival> arrivals_;
