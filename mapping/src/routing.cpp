@@ -119,11 +119,7 @@ double max_sustainable_scale(const RoutingProblem& problem) {
 namespace {
 
 // The flow answer at one scale: refined and certified when possible (see
-// routing_refine.hpp), else the flow over every stream. Refinement pays where streams
-// outnumber nodes several times; with few streams the delay pieces dominate the flow's
-// work and refinement would only add its coarse solve.
-constexpr std::size_t kStreamsPerNodeToRefine = 4;
-
+// routing_refine.hpp), else the flow over every stream and every piece.
 struct ScaledAnswer {
   detail::FlowAnswer flow;
   int pieces = 0;
@@ -132,9 +128,8 @@ struct ScaledAnswer {
 ScaledAnswer solve_at_scale(const RoutingProblem& problem, double scale) {
   detail::DelayPieces pieces = detail::delay_pieces(problem, scale);
   int count = static_cast<int>(pieces.slope.front().size());
-  if (problem.streams.size() >= kStreamsPerNodeToRefine * problem.nodes.size())
-    if (auto refined = detail::refine(problem, pieces, scale)) return {*refined, count};
-  return {detail::solve_flow(problem, pieces, detail::FlowSpec{std::vector<int>(problem.streams.size(), -1)}), count};
+  if (auto refined = detail::refine(problem, pieces, scale)) return {*refined, count};
+  return {detail::solve_flow(problem, pieces, detail::every_piece(problem.streams.size())), count};
 }
 
 }  // namespace
@@ -145,7 +140,8 @@ RoutingResult solve_routing(const RoutingProblem& problem) {
     result.load_per_s.assign(problem.nodes.size(), 0.0);
     return result;
   }
-  ScaledAnswer answer = solve_at_scale(problem, 1.0);
+  // One max flow tells an overload apart before any min-cost flow is tried.
+  ScaledAnswer answer = detail::can_carry(problem, 1.0) ? solve_at_scale(problem, 1.0) : ScaledAnswer{};
   if (!answer.flow.routed_all) {
     result.feasible = false;
     result.max_scale = max_sustainable_scale(problem);

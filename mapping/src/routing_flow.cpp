@@ -52,12 +52,44 @@ std::vector<long> fixed_loads(const RoutingProblem& problem, const DelayPieces& 
   return load;
 }
 
-// Node j's piece arcs above `preload`; false when the preload alone passes the cap.
-bool add_pieces(FlowGraph& graph, const DelayPieces& pieces, std::size_t node, std::size_t vertex, long preload) {
+// Cost of node j's pieces between loads `from` <= `to` (quanta, weight units).
+double piece_cost(const DelayPieces& pieces, std::size_t node, long from, long to) {
+  const auto& bound = pieces.bound[node];
+  double cost = 0;
+  for (std::size_t m = 1; m < bound.size(); ++m) {
+    long low = std::max(from, bound[m - 1]), high = std::min(to, bound[m]);
+    if (high > low) cost += static_cast<double>(high - low) * pieces.slope[node][m - 1];
+  }
+  return cost;
+}
+
+// Breakpoint indices the flow keeps for node j: 0, the window's and the last.
+std::vector<std::size_t> kept_breakpoints(const DelayPieces& pieces, const FlowSpec& spec, std::size_t node) {
+  std::size_t last = pieces.bound[node].size() - 1;
+  if (spec.window.empty()) {
+    std::vector<std::size_t> all(last + 1);
+    std::iota(all.begin(), all.end(), 0);
+    return all;
+  }
+  std::vector<std::size_t> kept{0};
+  for (std::size_t m = std::max<std::size_t>(spec.window[node].first, 1); m < std::min(spec.window[node].second, last); ++m)
+    kept.push_back(m);
+  kept.push_back(last);
+  return kept;
+}
+
+// Node j's arcs above `preload`: one per kept segment, at its chord's slope; false
+// when the preload alone passes the cap.
+bool add_pieces(FlowGraph& graph, const DelayPieces& pieces, const FlowSpec& spec, std::size_t node,
+                std::size_t vertex, long preload) {
   const auto& bound = pieces.bound[node];
   if (preload > bound.back()) return false;
-  for (std::size_t m = 1; m < bound.size(); ++m)
-    if (bound[m] > preload) add_arc(graph, vertex, 1, bound[m] - std::max(preload, bound[m - 1]), pieces.slope[node][m - 1]);
+  std::vector<std::size_t> kept = kept_breakpoints(pieces, spec, node);
+  for (std::size_t c = 1; c < kept.size(); ++c) {
+    long low = std::max(preload, bound[kept[c - 1]]), high = bound[kept[c]];
+    if (high > low)
+      add_arc(graph, vertex, 1, high - low, std::round(piece_cost(pieces, node, low, high) / static_cast<double>(high - low)));
+  }
   return true;
 }
 
@@ -80,6 +112,8 @@ bool can_carry(const RoutingProblem& problem, double scale) {
     add_arc(graph, 2 + streams + j, 1, std::llround(problem.rho_max * problem.nodes[j].service_rate_per_s / quantum), 0);
   return boost::push_relabel_max_flow(graph, 0, 1) >= supply - static_cast<long>(streams) - 1;
 }
+
+FlowSpec every_piece(std::size_t streams) { return FlowSpec{std::vector<int>(streams, -1), {}}; }
 
 DelayPieces delay_pieces(const RoutingProblem& problem, double scale) {
   std::vector<double> points = delay_breakpoints(problem.rho_max);
@@ -124,7 +158,7 @@ FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces, 
   FlowGraph graph(first_node + problem.nodes.size());
   FlowAnswer answer;
   for (std::size_t j = 0; j < problem.nodes.size(); ++j)
-    if (!add_pieces(graph, pieces, j, first_node + j, preload[j])) return answer;
+    if (!add_pieces(graph, pieces, spec, j, first_node + j, preload[j])) return answer;
   std::vector<std::vector<Edge>> option_arcs;
   for (std::size_t r = 0; r < routed.size(); ++r) {
     int i = routed[r];

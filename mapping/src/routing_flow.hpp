@@ -24,9 +24,16 @@ struct DelayPieces {
 DelayPieces delay_pieces(const RoutingProblem& problem, double scale);
 
 /// Which streams the flow routes; every other stream is fixed whole to one option.
+/// Per node, the flow may keep the pieces only within a window [first, last) of piece
+/// indices and merge those below and above into one chord each (chords of the pieces,
+/// so never below them): fewer arcs to fill, the same function inside the window.
 struct FlowSpec {
   std::vector<int> fixed_option;  ///< per stream: option index, or -1 to route by flow
+  std::vector<std::pair<std::size_t, std::size_t>> window;  ///< per node; empty: every piece
 };
+
+/// Every piece of every node: no windows.
+FlowSpec every_piece(std::size_t streams);
 
 struct FlowAnswer {
   std::vector<std::vector<double>> fraction;

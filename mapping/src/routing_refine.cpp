@@ -1,21 +1,19 @@
 #include "routing_refine.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/bellman_ford_shortest_paths.hpp>
-#pragma GCC diagnostic pop
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <tuple>
 
 namespace hddnn::mapping::detail {
 
 namespace {
 
-constexpr int kSweeps = 6;
-constexpr int kRounds = 6;
-constexpr double kMargin = 0.02;  // fixed when the gap exceeds 2% of the two prices
+constexpr int kSweeps = 30;
+constexpr int kFullSweepEvery = 4;  // other sweeps skip streams the last one left unchanged
+constexpr std::size_t kWindow = 1;  // fine pieces kept each side of the coarse load's
+constexpr double kMargin = 0.01;  // fixed when the gap exceeds 1% of the two prices
 
 // Marginal delay 1000 mu/(mu - l)^2, growing linearly past the cap so the coarse
 // solve may pass through overloaded splits.
@@ -32,6 +30,28 @@ double load_at_price(double mu, double cap, double price) {
   return price <= 1000.0 / mu ? 0.0 : mu - std::sqrt(1000.0 * mu / price);
 }
 
+// The water-filling answer when it puts the whole `rate` on one option k: when k's
+// marginal cost with all of it stays at or below every other option's with none.
+// (k is then also the least costly option at the full rate.) False otherwise.
+bool whole_on_one(const RoutingProblem& problem, const RoutingStream& stream, double rate,
+                  const std::vector<double>& load, std::vector<double>& split) {
+  auto cost_with = [&](const RoutingOption& option, double added) {
+    double mu = problem.nodes[option.node].service_rate_per_s;
+    return option.cost_ms + marginal(mu, load[option.node] + added, problem.rho_max * mu);
+  };
+  std::size_t best = 0;
+  double best_full = std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < stream.options.size(); ++k) {
+    double full = cost_with(stream.options[k], rate);
+    if (full < best_full) std::tie(best, best_full) = std::make_pair(k, full);
+  }
+  for (std::size_t k = 0; k < stream.options.size(); ++k)
+    if (k != best && cost_with(stream.options[k], 0.0) < best_full) return false;
+  std::fill(split.begin(), split.end(), 0.0);
+  split[best] = rate;
+  return true;
+}
+
 // Water-filling: the split of `rate` over a stream's options minimising its cost plus
 // the nodes' delays, given the other streams' loads.
 void best_split(const RoutingProblem& problem, const RoutingStream& stream, double rate,
@@ -46,33 +66,32 @@ void best_split(const RoutingProblem& problem, const RoutingStream& stream, doub
     }
     return total;
   };
+  if (whole_on_one(problem, stream, rate, load, split)) return;
   double low = std::numeric_limits<double>::infinity(), high = 0;
   for (const auto& option : stream.options) {
     double mu = problem.nodes[option.node].service_rate_per_s, cap = problem.rho_max * mu;
     low = std::min(low, option.cost_ms + marginal(mu, load[option.node], cap));
     high = std::max(high, option.cost_ms + marginal(mu, load[option.node] + rate, cap));
   }
-  for (int i = 0; i < 40; ++i) {
-    double mid = 0.5 * (low + high);
-    (spread(mid) < rate ? low : high) = mid;
+  // Illinois regula falsi on the increasing spread(level) = rate.
+  double f_low = spread(low) - rate, f_high = spread(high) - rate;
+  for (int i = 0; i < 60 && high - low > 1e-12 * high && f_high != 0; ++i) {
+    double mid = (low * f_high - high * f_low) / (f_high - f_low);
+    if (!(mid > low && mid < high)) mid = 0.5 * (low + high);
+    double f_mid = spread(mid) - rate;
+    if (f_mid < 0) {
+      low = mid, f_low = f_mid, f_high *= 0.5;
+    } else {
+      high = mid, f_high = f_mid, f_low *= 0.5;
+    }
   }
   double total = spread(high);
   for (double& f : split) f = total > 0 ? f * rate / total : 0.0;
 }
 
-// Congestion prices of the continuous problem after a few sweeps of
-// block-coordinate descent.
-std::vector<double> coarse_prices(const RoutingProblem& problem, double scale) {
-  std::vector<double> load(problem.nodes.size(), 0.0), price;
-  std::vector<std::vector<double>> split;
-  for (const auto& stream : problem.streams) split.emplace_back(stream.options.size(), 0.0);
-  for (int sweep = 0; sweep < kSweeps; ++sweep)
-    for (std::size_t i = 0; i < problem.streams.size(); ++i) {
-      const RoutingStream& stream = problem.streams[i];
-      for (std::size_t k = 0; k < stream.options.size(); ++k) load[stream.options[k].node] -= split[i][k];
-      best_split(problem, stream, scale * stream.rate_per_s, load, split[i]);
-      for (std::size_t k = 0; k < stream.options.size(); ++k) load[stream.options[k].node] += split[i][k];
-    }
+// Marginal delays of the nodes at loads `load` (rate per s).
+std::vector<double> prices_at(const RoutingProblem& problem, const std::vector<double>& load) {
+  std::vector<double> price;
   for (std::size_t j = 0; j < problem.nodes.size(); ++j) {
     double mu = problem.nodes[j].service_rate_per_s;
     price.push_back(marginal(mu, load[j], problem.rho_max * mu));
@@ -80,10 +99,82 @@ std::vector<double> coarse_prices(const RoutingProblem& problem, double scale) {
   return price;
 }
 
+// The continuous problem after a few sweeps of block-coordinate descent: its node
+// loads (rate per s) and congestion prices.
+struct Coarse {
+  std::vector<double> load, price;
+};
+
+// Streams ordered by their lowest option node, so that a sweep carries a change in
+// one neighbourhood on to the next.
+std::vector<std::size_t> sweep_order(const RoutingProblem& problem) {
+  std::vector<int> lowest;
+  for (const auto& stream : problem.streams) {
+    int node = std::numeric_limits<int>::max();
+    for (const auto& option : stream.options) node = std::min(node, option.node);
+    lowest.push_back(node);
+  }
+  std::vector<std::size_t> order(problem.streams.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return lowest[a] < lowest[b]; });
+  return order;
+}
+
+Coarse coarse_solution(const RoutingProblem& problem, double scale) {
+  Coarse coarse{std::vector<double>(problem.nodes.size(), 0.0), {}};
+  std::vector<std::vector<double>> split;
+  for (const auto& stream : problem.streams) split.emplace_back(stream.options.size(), 0.0);
+  std::vector<std::size_t> order = sweep_order(problem);
+  std::vector<char> settled(problem.streams.size(), 0);
+  std::vector<double> before;
+  for (int sweep = 0; sweep < kSweeps; ++sweep)
+    for (std::size_t i : order) {
+      if (settled[i] && sweep % kFullSweepEvery != 0) continue;
+      const RoutingStream& stream = problem.streams[i];
+      before = split[i];
+      for (std::size_t k = 0; k < stream.options.size(); ++k) coarse.load[stream.options[k].node] -= split[i][k];
+      best_split(problem, stream, scale * stream.rate_per_s, coarse.load, split[i]);
+      for (std::size_t k = 0; k < stream.options.size(); ++k) coarse.load[stream.options[k].node] += split[i][k];
+      settled[i] = before == split[i];
+    }
+  coarse.price = prices_at(problem, coarse.load);
+  return coarse;
+}
+
+// Per node, the pieces within kWindow of the piece holding its coarse load.
+std::vector<std::pair<std::size_t, std::size_t>> windows(const DelayPieces& pieces, const std::vector<double>& load) {
+  std::vector<std::pair<std::size_t, std::size_t>> window;
+  for (std::size_t j = 0; j < load.size(); ++j) {
+    const auto& bound = pieces.bound[j];
+    auto quanta = static_cast<long>(load[j] / pieces.quantum);
+    auto piece = static_cast<std::size_t>(std::upper_bound(bound.begin(), bound.end(), quanta) - bound.begin());
+    window.emplace_back(piece > kWindow + 1 ? piece - kWindow - 1 : 0, piece + kWindow + 1);
+  }
+  return window;
+}
+
+// Lagrangian dual of the continuous problem (rates x scale) at node prices `price`:
+// a lower bound on its optimum mean response time, rho_max cap included.
+double dual_bound(const RoutingProblem& problem, const std::vector<double>& price, double scale) {
+  double value = 0, rate = 0;
+  for (const auto& stream : problem.streams) {
+    double best = std::numeric_limits<double>::infinity();
+    for (const auto& option : stream.options) best = std::min(best, option.cost_ms + price[option.node]);
+    value += scale * stream.rate_per_s * best;
+    rate += scale * stream.rate_per_s;
+  }
+  for (std::size_t j = 0; j < problem.nodes.size(); ++j) {
+    double mu = problem.nodes[j].service_rate_per_s;
+    double load = std::clamp(mu - std::sqrt(1000.0 * mu / price[j]), 0.0, problem.rho_max * mu);
+    value += 1000.0 * load / (mu - load) - price[j] * load;
+  }
+  return rate > 0 ? value / rate : 0.0;
+}
+
 // Per stream: the option to fix it to, or -1 to leave it to the flow. Streams fixed
 // to a node their fixed load alone would overfill are left to the flow too.
 std::vector<int> fix_clear_choices(const RoutingProblem& problem, const DelayPieces& pieces,
-                                   const std::vector<double>& price) {
+                                   const std::vector<double>& price, double margin) {
   std::vector<int> fixed;
   std::vector<long> load(problem.nodes.size(), 0);
   for (std::size_t i = 0; i < problem.streams.size(); ++i) {
@@ -93,7 +184,7 @@ std::vector<int> fix_clear_choices(const RoutingProblem& problem, const DelayPie
     std::vector<double> sorted = value;
     std::sort(sorted.begin(), sorted.end());
     int best = static_cast<int>(std::min_element(value.begin(), value.end()) - value.begin());
-    bool clear = options.size() == 1 || sorted[1] - sorted[0] > kMargin * (sorted[0] + sorted[1]);
+    bool clear = options.size() == 1 || sorted[1] - sorted[0] > margin * (sorted[0] + sorted[1]);
     fixed.push_back(clear ? best : -1);
     if (clear) load[options[best].node] += pieces.supply[i];
   }
@@ -105,112 +196,17 @@ std::vector<int> fix_clear_choices(const RoutingProblem& problem, const DelayPie
   return fixed;
 }
 
-// Subgradient [low, high] of node j's pieces at `load` quanta (infinite ends at 0
-// and at the cap); low > high when the load is past the cap.
-std::pair<double, double> subgradient(const DelayPieces& pieces, std::size_t node, long load, double far) {
-  const auto& bound = pieces.bound[node];
-  const auto& slope = pieces.slope[node];
-  if (load > bound.back()) return {1.0, 0.0};
-  for (std::size_t m = 1; m < bound.size(); ++m) {
-    if (load < bound[m] && load > bound[m - 1]) return {slope[m - 1], slope[m - 1]};
-    if (load == bound[m - 1]) return {m == 1 ? -far : slope[m - 2], slope[m - 1]};
-  }
-  return {slope.back(), slope.back() + far};
-}
-
-
-// Node prices within each node's subgradient that make every stream in `checked` use
-// only least-cost options: shortest distances of a difference-constraint system, or
-// nullopt when none exist.
-std::optional<std::vector<double>> consistent_prices(const RoutingProblem& problem, const DelayPieces& pieces,
-                                                     const FlowAnswer& answer, const std::vector<char>& checked) {
-  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
-                                      boost::property<boost::edge_weight_t, double>>;
-  std::size_t nodes = problem.nodes.size(), root = nodes;
-  double far = 0;
-  for (const auto& s : pieces.slope) far = std::max(far, 2.0 * (nodes + 1) * s.back());
-  for (const auto& c : pieces.cost)
-    for (double w : c) far = std::max(far, 2.0 * (nodes + 1) * w);
-  // tightest[l][k]: bound on price_k - price_l from streams using k that could use l.
-  std::vector<std::vector<double>> tightest(nodes, std::vector<double>(nodes, std::numeric_limits<double>::infinity()));
-  for (std::size_t i = 0; i < problem.streams.size(); ++i)
-    for (std::size_t k = 0; k < problem.streams[i].options.size() && checked[i]; ++k) {
-      if (answer.fraction[i][k] <= 0) continue;
-      for (std::size_t l = 0; l < problem.streams[i].options.size(); ++l) {
-        if (l == k) continue;
-        double& slot = tightest[problem.streams[i].options[l].node][problem.streams[i].options[k].node];
-        slot = std::min(slot, pieces.cost[i][l] - pieces.cost[i][k]);
-      }
-    }
-  Graph graph(nodes + 1);
-  for (std::size_t j = 0; j < nodes; ++j) {
-    auto [low, high] = subgradient(pieces, j, answer.load[j], far);
-    if (low > high) return std::nullopt;
-    boost::add_edge(root, j, high, graph);
-    if (low > -far) boost::add_edge(j, root, -low, graph);
-    for (std::size_t k = 0; k < nodes; ++k)
-      if (std::isfinite(tightest[j][k])) boost::add_edge(j, k, tightest[j][k], graph);
-  }
-  std::vector<double> distance(nodes + 1, std::numeric_limits<double>::max());
-  distance[root] = 0;
-  if (!boost::bellman_ford_shortest_paths(graph, static_cast<int>(nodes + 1),
-                                          boost::distance_map(distance.data()).root_vertex(root)))
-    return std::nullopt;
-  distance.pop_back();
-  return distance;
-}
-
-// Fixed streams with a cheaper option at `price`: back to the flow. False when none.
-bool release_misplaced(const RoutingProblem& problem, const DelayPieces& pieces, const std::vector<double>& price,
-                       std::vector<int>& fixed) {
-  bool released = false;
-  for (std::size_t i = 0; i < fixed.size(); ++i) {
-    if (fixed[i] < 0) continue;
-    const auto& options = problem.streams[i].options;
-    double here = pieces.cost[i][fixed[i]] + price[options[fixed[i]].node];
-    for (std::size_t k = 0; k < options.size(); ++k)
-      if (pieces.cost[i][k] + price[options[k].node] < here) {
-        fixed[i] = -1;
-        released = true;
-        break;
-      }
-  }
-  return released;
-}
-
-// Streams fixed to a node that ended full, when the flow could not route the rest.
-bool release_full(const RoutingProblem& problem, const DelayPieces& pieces, const FlowAnswer& answer,
-                  std::vector<int>& fixed) {
-  bool released = false;
-  for (std::size_t i = 0; i < fixed.size(); ++i) {
-    if (fixed[i] < 0 || problem.streams[i].options.size() == 1) continue;
-    std::size_t node = problem.streams[i].options[fixed[i]].node;
-    if (answer.load.empty() || answer.load[node] >= pieces.bound[node].back()) {
-      fixed[i] = -1;
-      released = true;
-    }
-  }
-  return released;
-}
-
 }  // namespace
 
 std::optional<FlowAnswer> refine(const RoutingProblem& problem, const DelayPieces& pieces, double scale) {
-  std::vector<int> fixed = fix_clear_choices(problem, pieces, coarse_prices(problem, scale));
-  for (int round = 0; round < kRounds; ++round) {
-    if (std::count(fixed.begin(), fixed.end(), -1) == static_cast<long>(fixed.size())) break;
-    FlowAnswer answer = solve_flow(problem, pieces, FlowSpec{fixed});
-    if (!answer.routed_all) {
-      if (!release_full(problem, pieces, answer, fixed)) break;
-      continue;
-    }
-    std::vector<char> routed(fixed.size()), all(fixed.size(), 1);
-    for (std::size_t i = 0; i < fixed.size(); ++i) routed[i] = fixed[i] < 0;
-    if (consistent_prices(problem, pieces, answer, all)) return answer;
-    auto price = consistent_prices(problem, pieces, answer, routed);
-    if (!price || !release_misplaced(problem, pieces, *price, fixed)) break;
-  }
-  return std::nullopt;
+  Coarse coarse = coarse_solution(problem, scale);
+  FlowSpec spec{fix_clear_choices(problem, pieces, coarse.price, kMargin), windows(pieces, coarse.load)};
+  FlowAnswer answer = solve_flow(problem, pieces, spec);
+  if (!answer.routed_all) return std::nullopt;
+  std::vector<double> price = prices_at(problem, node_loads(problem, answer.fraction, scale));
+  double bound = std::max(dual_bound(problem, coarse.price, scale), dual_bound(problem, price, scale));
+  if (routing_objective(problem, answer.fraction, scale) > (1 + kChordTolerance) * bound) return std::nullopt;
+  return answer;
 }
 
 }  // namespace hddnn::mapping::detail
