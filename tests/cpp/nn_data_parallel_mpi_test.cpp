@@ -1,7 +1,8 @@
 // Under mpirun with 2 or 4 ranks on CPU: fit() with a DataParallel over MPI trains
 // on shards of every global batch and ends, after 20 steps, within 1e-5 of a
 // single-process fit on the full batches (multi-view net: augmentation, device
-// dropout, uneven shards); with batchnorm, every rank ends with the same state.
+// dropout, uneven shards) and reports the same validation accuracy; with
+// batchnorm, every rank ends with the same state.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -45,14 +46,18 @@ double largest_difference(Network& a, Network& b) {
 TEST(DataParallelFit, MatchesSingleProcessTrainingOnTheGlobalBatch) {
   parallel::DistributedGradients gradients(MPI_COMM_WORLD);
   const auto parallel = parallel::data_parallel(gradients);
-  const auto train = synthetic(192, 6, 14, 1), no_val = synthetic(0, 6, 14, 2);
+  const auto train = synthetic(192, 6, 14, 1), val = synthetic(50, 6, 14, 2);
   for (int64_t batch : {32, 30}) {  // 30 over 4 ranks: shards of 7 and 8
     Network distributed(parse_spec(specs::tiny_multiview_spec("concat")), 11);
     Network single(parse_spec(specs::tiny_multiview_spec("concat")), 11);
-    fit(distributed, train, no_val, twenty_steps(batch), {}, parallel);
-    fit(single, train, no_val, twenty_steps(batch));
+    const auto sharded = fit(distributed, train, val, twenty_steps(batch), {}, parallel);
+    const auto whole = fit(single, train, val, twenty_steps(batch));
     EXPECT_EQ(distributed.training_state().step, 20);
     EXPECT_LT(largest_difference(distributed, single), 1e-5) << "global batch " << batch;
+    // Validation is scored on shards (50 over 4 ranks: 12 and 13) and combined.
+    ASSERT_EQ(sharded.size(), whole.size());
+    for (const auto& [exit, accuracy] : whole.back().val_accuracy)
+      EXPECT_NEAR(sharded.back().val_accuracy.at(exit), accuracy, 1e-9) << exit;
   }
 }
 

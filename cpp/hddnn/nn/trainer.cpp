@@ -114,6 +114,25 @@ double train_step(Run& run, const torch::Tensor& batch_index) {
   return loss.item<double>();
 }
 
+// Per-exit accuracy on the validation split; each rank scores its shard, and the
+// share-weighted mean over ranks is the whole split's accuracy.
+std::map<std::string, double> validation_accuracy(Run& run) {
+  const int64_t total = run.val.fine.size(0);
+  if (total < run.parallel.size) return exit_accuracies(predict(run.network, run.val.images), run.val.fine, run.val.coarse);
+  const auto [begin, length] = run.parallel.shard(total);
+  auto accuracy = exit_accuracies(predict(run.network, run.val.images.narrow(0, begin, length)),
+                                  run.val.fine.narrow(0, begin, length), run.val.coarse.narrow(0, begin, length));
+  if (!run.parallel.distributed()) return accuracy;
+  const double share = static_cast<double>(length * run.parallel.size) / total;
+  std::vector<double> values;
+  for (const auto& [name, value] : accuracy) values.push_back(value * share);
+  auto shared = torch::tensor(values, torch::kFloat64);
+  run.parallel.average({shared});
+  size_t i = 0;
+  for (auto& [name, value] : accuracy) value = shared[i++].item<double>();
+  return accuracy;
+}
+
 EpochRecord close_epoch(Run& run, int64_t epoch, double seconds) {
   auto& state = run.network.training_state();
   if (run.parallel.distributed()) {
@@ -128,8 +147,7 @@ EpochRecord close_epoch(Run& run, int64_t epoch, double seconds) {
   record.loss = state.loss_sum / run.steps_per_epoch;
   record.lr = learning_rate(run.config, state.step - 1, run.total_steps);
   record.seconds = seconds;
-  if (run.val.fine.numel() > 0)
-    record.val_accuracy = exit_accuracies(predict(run.network, run.val.images), run.val.fine, run.val.coarse);
+  if (run.val.fine.numel() > 0) record.val_accuracy = validation_accuracy(run);
   state.loss_sum = 0.0;
   state.history.push_back(record);
   return record;
