@@ -6,15 +6,19 @@ Runs build/bench/crypto/bench_crypto (built with the project) twice:
   rtt        2 ranks on loopback (mpirun): plain MPI ping-pong vs the transport in clear
              and sealed, emulation off;
   idle       share of a core an idle rank's progress thread uses, by idle_wait.
-Prints a markdown table and writes bench/results/crypto.json. Every figure is measured
-in this run; ratios compare against the baseline measured alongside.
+Then lab7 end to end (hddnn.launch.run, mapping, emulated links, every exit's
+threshold 0 so every request's features cross the network): --pairs runs sealed and
+in clear, alternating, same seed; p50 latency and wire bytes per sample of each, and
+what the seal adds. Prints markdown tables and writes bench/results/crypto.json. Every
+figure is measured in this run; ratios compare against the baseline measured alongside.
 
-Usage: .venv/bin/python bench/crypto/run.py [--build-dir build] [--out bench/results/crypto.json]
+Usage: .venv/bin/python bench/crypto/run.py [--build-dir build] [--pairs 3] [--out bench/results/crypto.json]
 """
 import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -59,9 +63,42 @@ def idle_table(rows):
     return "\n".join(lines)
 
 
+def end_to_end(pairs):
+    """lab7 runs sealed and in clear, alternating: per mode the median p50 and bytes/sample."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import common
+    from hddnn.launch import run
+    from hddnn.load import rate_for_load
+    model, _, _ = common.bench_model(str(ROOT), 0.0)
+    topology = str(ROOT / "mapping" / "topologies" / "lab7.json")
+    rate = rate_for_load(os.path.join(model, "profile.json"), topology, 0.1)
+    runs = {"sealed": [], "clear": []}
+    for _ in range(pairs):
+        for mode in runs:
+            r = run(model, topology, scheme="mapping", rate=rate, duration=5.0, threshold=0.0, encrypt=mode == "sealed")
+            runs[mode].append({"p50_ms": r["latency_ms"]["p50"], "bytes_per_sample": r["bytes_per_sample"],
+                               "lost": r["lost"], "answered": r["answered"], "offered": r["offered"]})
+    summary = {mode: {"p50_ms": statistics.median(x["p50_ms"] for x in rows),
+                      "bytes_per_sample": statistics.median(x["bytes_per_sample"] for x in rows)}
+               for mode, rows in runs.items()}
+    summary["p50_ratio"] = summary["sealed"]["p50_ms"] / summary["clear"]["p50_ms"]
+    summary["seal_bytes_per_sample"] = summary["sealed"]["bytes_per_sample"] - summary["clear"]["bytes_per_sample"]
+    return {"rate_per_end_s": rate, "runs": runs, **summary}
+
+
+def end_to_end_table(e2e):
+    lines = ["| mode | p50 ms (median of runs) | wire bytes per sample |", "|---|---:|---:|"]
+    for mode in ("clear", "sealed"):
+        lines.append(f"| {mode} | {e2e[mode]['p50_ms']:.2f} | {e2e[mode]['bytes_per_sample']:.1f} |")
+    lines.append(f"\nsealed / clear p50: {e2e['p50_ratio']:.3f} (goal <= 1.03); the seal adds "
+                 f"{e2e['seal_bytes_per_sample']:.1f} bytes per sample (goal <= 40)")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=os.environ.get("HDDNN_BUILD_DIR", str(ROOT / "build")))
+    parser.add_argument("--pairs", type=int, default=3, help="lab7 runs per mode")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "crypto.json"))
     args = parser.parse_args()
     binary = Path(args.build_dir) / "bench" / "crypto" / "bench_crypto"
@@ -73,9 +110,10 @@ def main():
     for r in rtt:  # one message each way per round trip
         r["sealed_overhead_per_message_us"] = (r["transport_sealed_rtt_us"] - r["mpi_rtt_us"]) / 2
         r["clear_overhead_per_message_us"] = (r["transport_clear_rtt_us"] - r["mpi_rtt_us"]) / 2
+    e2e = end_to_end(args.pairs)
     load = os.getloadavg()[0]
     result = {"host": platform.node(), "cpus": os.cpu_count(), "load_average_1min": load,
-              "aead": aead, "round_trip": rtt, "idle": idle}
+              "aead": aead, "round_trip": rtt, "idle": idle, "end_to_end": e2e}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"host {platform.node()}: {os.cpu_count()} cores, 1-minute load average {load:.1f}\n")
@@ -85,6 +123,9 @@ def main():
     print(rtt_table(rtt))
     print("\n## Idle cost of the progress thread (2 ranks, transport idle 1 s)\n")
     print(idle_table(idle))
+    print(f"\n## lab7 end to end, sealed vs clear (mapping, every request escalates, "
+          f"{e2e['rate_per_end_s']:.0f} req/s per end device, {args.pairs} runs each, alternating)\n")
+    print(end_to_end_table(e2e))
     print(f"\nwrote {args.out}")
 
 
