@@ -84,7 +84,7 @@ def tail_before_and_after(results, failure):
     if failure is None:
         return {"p99_before_ms": None, "p99_after_ms": None, "tail_ratio": None}
     requests = results.requests()
-    answered = requests[requests.answered_ms >= 0]
+    answered = requests[requests.answers > 0]
     killed_ms, detected_ms = failure["detected_at_ms"] - failure["detected_after_ms"], failure["detected_at_ms"]
     before = answered[(answered.arrival_ms >= 1000) & (answered.arrival_ms < killed_ms)].latency_ms
     after = answered[(answered.arrival_ms >= detected_ms) &

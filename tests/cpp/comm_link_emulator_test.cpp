@@ -32,6 +32,16 @@ TEST(LinkEmulator, ReleaseIsSerialisationPlusLatency) {
   EXPECT_NEAR(ms_between(t0, emulator.submit(1, std::vector<uint8_t>(1000), later)), 111.0, 1e-6);
 }
 
+TEST(LinkEmulator, MeasurementFramesTakeLatencyButNoLinkTime) {
+  LinkEmulator emulator({{1, LinkSpec{10.0, 8.0}}});
+  Clock::time_point t0{};
+  emulator.submit(1, std::vector<uint8_t>(1000), t0);  // link busy until 1 ms
+  // 3 MB of report: queued behind the busy link, released after the latency only.
+  EXPECT_NEAR(ms_between(t0, emulator.submit(1, std::vector<uint8_t>(3000000), t0, false)), 11.0, 1e-6);
+  // The next frame is not held back by the report, nor released before it.
+  EXPECT_NEAR(ms_between(t0, emulator.submit(1, std::vector<uint8_t>(1000), t0)), 12.0, 1e-6);
+}
+
 TEST(LinkEmulator, PeersWithoutSpecAreNotDelayed) {
   LinkEmulator emulator({{1, LinkSpec{10.0, 8.0}}});
   Clock::time_point t0{};

@@ -92,6 +92,15 @@ RequestOutcome answered(uint64_t id, double arrival, double latency, int pred, i
   return r;
 }
 
+TEST(Outcome, AnswersBeforeTheCoordinatorsClockZeroStillCount) {
+  // An end device whose clock started 50 ms before the coordinator's: its early
+  // records carry negative times once moved onto the coordinator's clock.
+  const auto results = summarize({answered(1, -50, 20, 3, 3, Tier::kEnd)}, {}, RunInfo{});
+  EXPECT_EQ(results["answered"], 1);
+  EXPECT_EQ(results["lost"], 0);
+  EXPECT_DOUBLE_EQ(results["latency_ms"]["p50"].get<double>(), 20.0);
+}
+
 TEST(Outcome, SummarizeCountsLossAccuracyAndExits) {
   std::vector<RequestOutcome> requests = {answered(1, 0, 10, 3, 3, Tier::kEnd),
                                           answered(2, 5, 30, 1, 2, Tier::kCloud),

@@ -35,8 +35,9 @@ LinkEmulator::Clock::time_point LinkEmulator::release_time(int peer, size_t byte
   return free_at->second + from_seconds(link->second.latency_ms / 1e3);
 }
 
-LinkEmulator::Clock::time_point LinkEmulator::submit(int peer, std::vector<uint8_t> wire, Clock::time_point now) {
-  Clock::time_point release = release_time(peer, wire.size(), now);
+LinkEmulator::Clock::time_point LinkEmulator::submit(int peer, std::vector<uint8_t> wire, Clock::time_point now,
+                                                     bool occupies_link) {
+  Clock::time_point release = release_time(peer, occupies_link ? wire.size() : 0, now);
   queues_[peer].push_back(Frame{peer, std::move(wire), release});
   return release;
 }

@@ -5,7 +5,10 @@
 // LinkSpec {latency L, bandwidth W} starts serialising when the link is free
 // (start = max(t, link_free)), occupies the link for B*8/W, and is released
 // (handed to the real network) at start + B*8/W + L. Frames toward one peer are
-// released in submission order. Peers without a LinkSpec get no delay. Time is
+// released in submission order. A frame submitted with occupies_link = false
+// (measurement traffic such as run reports, not the emulated workload) waits its
+// turn and the latency but takes no serialisation time, so it neither slows nor
+// overtakes the frames around it. Peers without a LinkSpec get no delay. Time is
 // passed in by the caller, so the class is deterministic and testable without MPI
 // or a clock; it is not thread-safe (the transport guards it with its send lock).
 #pragma once
@@ -36,7 +39,7 @@ class LinkEmulator {
   explicit LinkEmulator(std::map<int, LinkSpec> links = {});
 
   /// Queues a frame; returns its release time.
-  Clock::time_point submit(int peer, std::vector<uint8_t> wire, Clock::time_point now);
+  Clock::time_point submit(int peer, std::vector<uint8_t> wire, Clock::time_point now, bool occupies_link = true);
   /// Removes and returns the frames whose release time is <= now, oldest first per link.
   std::vector<Frame> take_due(Clock::time_point now);
   /// Earliest release time among queued frames.

@@ -58,7 +58,7 @@ class MpiTransport final : public Transport {
   void check_peer(int rank, const char* what) const;
   void rethrow_progress_error();
   std::vector<uint8_t> frame_for(int destination, MessageType type, const std::vector<uint8_t>& payload);
-  void submit(int destination, std::vector<uint8_t> wire);
+  void submit(int destination, std::vector<uint8_t> wire, bool occupies_link = true);
   void deliver(Message message);
   void count_rejection(crypto::Rejection reason) { ++rejections_[static_cast<int>(reason)]; }
 
@@ -202,7 +202,8 @@ void MpiTransport::send(int destination, MessageType type, std::vector<uint8_t> 
   std::lock_guard<std::mutex> lock(send_mutex_);
   std::vector<uint8_t> wire = frame_for(destination, type, payload);
   if (hook_) hook_(destination, type, wire);
-  submit(destination, std::move(wire));
+  // A run's report is measurement, not workload: it must not hold the emulated link.
+  submit(destination, std::move(wire), type != MessageType::kReport);
 }
 
 void MpiTransport::send_wire(int destination, std::vector<uint8_t> wire) {
@@ -213,12 +214,12 @@ void MpiTransport::send_wire(int destination, std::vector<uint8_t> wire) {
   submit(destination, std::move(wire));
 }
 
-void MpiTransport::submit(int destination, std::vector<uint8_t> wire) {
+void MpiTransport::submit(int destination, std::vector<uint8_t> wire, bool occupies_link) {
   {
     std::lock_guard<std::mutex> lock(queue_mutex_);
     if (stopping_) throw CommError("send after shutdown");
     if (abandoned_peers_.count(destination)) return;  // the peer was declared dead: discard
-    emulator_.submit(destination, std::move(wire), Clock::now());
+    emulator_.submit(destination, std::move(wire), Clock::now(), occupies_link);
     ++submissions_;
   }
   queue_cv_.notify_one();

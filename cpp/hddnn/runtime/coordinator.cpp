@@ -182,7 +182,7 @@ void Coordinator::on_report(int rank, const nlohmann::json& body) {
     for (const auto& r : body["records"]) {
       auto record = r.get<RequestOutcome>();
       record.arrival_ms += shift_ms;
-      if (record.answered_ms >= 0) record.answered_ms += shift_ms;
+      if (record.answers > 0) record.answered_ms += shift_ms;
       records_.push_back(record);
     }
   }

@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 
 bool on_time_and_correct(const RequestOutcome& r) {
-  if (r.answered_ms < 0) return false;
+  if (r.answers == 0) return false;
   const bool in_time = r.deadline_ms <= 0 || r.answered_ms - r.arrival_ms <= r.deadline_ms;
   const bool correct = r.coarse_only ? r.coarse_pred == r.coarse_label : r.fine_pred == r.fine_label;
   return in_time && correct;
@@ -80,7 +80,7 @@ json summarize(const std::vector<RequestOutcome>& requests, const std::vector<De
     bytes_up += r.bytes_up;
     extra_answers += r.answers > 1 ? r.answers - 1 : 0;
     if (!r.lost_with_device) first_arrival = std::min(first_arrival, r.arrival_ms);  // else: time unknown
-    if (r.answered_ms < 0) {
+    if (r.answers == 0) {
       lost_with_device += r.lost_with_device;
       continue;
     }

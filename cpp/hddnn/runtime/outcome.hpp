@@ -21,14 +21,14 @@ struct RequestOutcome {
   uint64_t id = 0;
   int origin = 0;             ///< rank of the end device that received it
   double arrival_ms = 0;      ///< since the run started, on the origin's clock
-  double answered_ms = -1;    ///< -1: never answered
+  double answered_ms = -1;    ///< when answered (meaningful when answers > 0; may be < 0 on the coordinator's clock)
   double deadline_ms = 0;     ///< relative to arrival; 0 = none
   Tier exit = Tier::kNone;    ///< tier whose exit answered
   bool coarse_only = false;   ///< answered with a coarse label (deadline policy)
   int fine_pred = -1, coarse_pred = -1;
   int fine_label = -1, coarse_label = -1;
   uint32_t bytes_up = 0;      ///< wire bytes the end device sent upward for it
-  int answers = 0;            ///< answers received (more than 1 = duplicates dropped)
+  int answers = 0;            ///< answers received (0 = never answered; more than 1 = duplicates dropped)
   bool lost_with_device = false;  ///< its end device died before answering
   bool answered_locally_after_reject = false;  ///< a rejected message made the device answer it itself
 };
