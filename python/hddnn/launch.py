@@ -196,8 +196,9 @@ class _Killer:
         if pid is None:
             self.done.append({"rank": rank, "at_s": None, "error": "rank not found"})
             return
+        unix_ms = time.time() * 1000  # just before the signal: detection times measured from it err long
         os.kill(pid, signal.SIGKILL)
-        self.done.append({"rank": rank, "pid": pid, "at_s": round(at, 3), "unix_ms": time.time() * 1000})
+        self.done.append({"rank": rank, "pid": pid, "at_s": round(at, 3), "unix_ms": unix_ms})
 
     def cancel(self) -> None:
         self.cancelled.set()
