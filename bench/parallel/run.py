@@ -8,9 +8,8 @@ gradients with DistributedGradients (bucketed MPI allreduce). Prints steps/s,
 speedup and efficiency against the 1-rank run measured in the same invocation,
 with each step's split into compute and allreduce (best of --trials runs each),
 the allreduce time with one bucket per tensor against fused buckets, states what limits scaling on
-this host, and writes bench/results/parallel.json. Then the real trainer: `hddnn train
---ranks N` on models/fmnist_hetero.json for --trainer-samples samples (one epoch, one
-thread per rank), with steps/s and each run's final training loss.
+this host, and writes bench/results/parallel.json. (The trainer's own scaling over
+ranks, `hddnn train --ranks N`, is in bench/train.)
 
 Usage: .venv/bin/python bench/parallel/run.py [--build-dir build] [--steps 40] [--trials 3]
        [--global-batch 64] [--bucket-bytes 1048576] [--out bench/results/parallel.json]
@@ -21,7 +20,6 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from hddnn.launch import LOCAL_MPIRUN_FLAGS
@@ -101,30 +99,6 @@ def limits(rows, cores):
     return "\n".join(notes)
 
 
-def trainer_row(ranks, samples):
-    """One epoch of `hddnn train --ranks N` on fmnist_hetero: steps/s of the fit itself."""
-    with tempfile.TemporaryDirectory() as out:
-        command = [sys.executable, "-m", "hddnn", "train", "--spec", str(ROOT / "models" / "fmnist_hetero.json"),
-                   "--epochs", "1", "--limit", str(samples), "--threads", "1", "--no-progress",
-                   "--ranks", str(ranks), "--out", out]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-        metrics = json.loads((Path(out) / "metrics.json").read_text())
-    return {"ranks": ranks, "steps": metrics["steps"], "train_seconds": metrics["train_seconds"],
-            "steps_per_s": metrics["steps"] / metrics["train_seconds"], "loss": metrics["history"][-1]["loss"]}
-
-
-def trainer_table(rows):
-    base = rows[0]["steps_per_s"]
-    lines = ["| ranks | steps | fit s | steps/s | speedup | efficiency | epoch loss |", "|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        speedup = r["steps_per_s"] / base
-        lines.append(f"| {r['ranks']} | {r['steps']} | {r['train_seconds']:.1f} | {r['steps_per_s']:.2f} | "
-                     f"{speedup:.2f} | {100 * speedup / r['ranks']:.0f}% | {r['loss']:.4f} |")
-    return "\n".join(lines)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
@@ -132,7 +106,6 @@ def main():
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--global-batch", type=int, default=64)
     parser.add_argument("--bucket-bytes", type=int, default=1 << 20)
-    parser.add_argument("--trainer-samples", type=int, default=5120)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "parallel.json"))
     args = parser.parse_args()
     binary = Path(args.build_dir) / "bench" / "parallel" / "bench_parallel"
@@ -150,16 +123,11 @@ def main():
     print(fusion_table(unfused, rows[1]))
     print("\nWhat limits it here:\n")
     print(limits(rows, cores))
-    trainer = [trainer_row(n, args.trainer_samples) for n in RANKS]
-    print(f"\n### The trainer: `hddnn train --ranks N`, fmnist_hetero, one epoch of {args.trainer_samples} samples, "
-          "1 thread per rank\n")
-    print(trainer_table(trainer))
-    print("\nThe epoch loss agrees across rank counts up to batch norm, which normalises over each rank's shard.")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"host_cores": cores, "load_average_1min": os.getloadavg()[0],
                                           "steps": args.steps, "global_batch": args.global_batch,
                                           "bucket_bytes": args.bucket_bytes, "rows": rows,
-                                          "unfused_2ranks": unfused, "trainer": trainer}, indent=2))
+                                          "unfused_2ranks": unfused}, indent=2))
     print(f"\nwrote {args.out}")
 
 
