@@ -37,6 +37,14 @@ def node_binary() -> str:
     return path
 
 
+def mpirun_path() -> str:
+    """The mpirun on PATH; ConfigError when Open MPI is not installed."""
+    mpirun = shutil.which("mpirun")
+    if mpirun is None:
+        raise ConfigError("mpirun not found (Debian package openmpi-bin)")
+    return mpirun
+
+
 def world_from_environment() -> Tuple[int, int]:
     """(rank, size) of this process when mpirun started it, else (0, 1)."""
     return int(os.environ.get("OMPI_COMM_WORLD_RANK", 0)), int(os.environ.get("OMPI_COMM_WORLD_SIZE", 1))
@@ -44,9 +52,7 @@ def world_from_environment() -> Tuple[int, int]:
 
 def relaunch_under_mpirun(ranks: int, argv: Sequence[str]) -> int:
     """Runs `python -m hddnn ARGV` as `ranks` MPI ranks on this host; returns mpirun's status."""
-    mpirun = shutil.which("mpirun")
-    if mpirun is None:
-        raise ConfigError("mpirun not found (Debian package openmpi-bin)")
+    mpirun = mpirun_path()
     return subprocess.run([mpirun, *LOCAL_MPIRUN_FLAGS, "-n", str(ranks), sys.executable, "-m", "hddnn", *argv]).returncode
 
 
@@ -56,9 +62,7 @@ def device_count(topology: str) -> int:
 
 
 def mpirun_command(config_path: str, ranks: int, mpirun_args: Sequence[str] = ()) -> list:
-    mpirun = shutil.which("mpirun")
-    if mpirun is None:
-        raise ConfigError("mpirun not found (Debian package openmpi-bin)")
+    mpirun = mpirun_path()
     spans_hosts = any(arg.split("=")[0] in HOST_OPTIONS for arg in mpirun_args)
     flags = HOST_MPIRUN_FLAGS if spans_hosts else LOCAL_MPIRUN_FLAGS
     return [mpirun, *flags, *RUN_MPIRUN_FLAGS, *mpirun_args, "-n", str(ranks), node_binary(), "--config", config_path]
@@ -100,7 +104,8 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     ranks = device_count(topology)
     command = mpirun_command(config_path, ranks, list(mpirun_args))
     limit = timeout if timeout is not None else duration + 120
-    log = open(os.path.join(workdir, "mpirun.log"), "w+")
+    log_path = os.path.join(workdir, "mpirun.log")
+    log = open(log_path, "w+")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     killer = _Killer(proc.pid, list(kill), out, ranks, limit)
     _wait(proc, out, limit)
@@ -108,7 +113,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     log.seek(0)
     stderr = log.read()
     log.close()
-    results = _collect(out, stderr, os.path.join(workdir, "mpirun.log"))
+    results = _collect(out, stderr, log_path)
     results["kills"] = killer.done
     _remove_rank_files(out, (".ready",))
     if not keep_out:
