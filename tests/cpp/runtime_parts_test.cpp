@@ -18,19 +18,20 @@ using namespace hddnn;
 using namespace hddnn::runtime;
 
 TEST(Payloads, WorkRoundTrip) {
-  Work work{123456, 7, Stage::kCloud, {1, 2, 3, 250}};
+  Work work{123456, 7, Stage::kCloud, 5, {1, 2, 3, 250}};
   auto bytes = encode_work(work);
   EXPECT_EQ(bytes.size(), kWorkHeaderBytes + 4);
   auto back = decode_work(bytes);
   EXPECT_EQ(back.request, 123456u);
   EXPECT_EQ(back.origin, 7);
   EXPECT_EQ(back.stage, Stage::kCloud);
+  EXPECT_EQ(back.view, 5);
   EXPECT_EQ(back.features, work.features);
 }
 
 TEST(Payloads, ShortOrBadPayloadsAreCommErrors) {
   EXPECT_THROW(decode_work({1, 2, 3}), CommError);
-  auto bytes = encode_work({1, 1, Stage::kEdge, {}});
+  auto bytes = encode_work({1, 1, Stage::kEdge, 0, {}});
   bytes[6] = 9;
   EXPECT_THROW(decode_work(bytes), CommError);
   EXPECT_THROW(decode_answer({1, 2}), CommError);

@@ -6,6 +6,7 @@
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/runtime/messages.hpp"
+#include "hddnn/runtime/multi_view.hpp"
 
 namespace hddnn::runtime {
 namespace {
@@ -32,7 +33,9 @@ Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
     : setup_(setup),
       transport_(transport),
       start_(std::chrono::steady_clock::now()),
-      profile_(mapping::load_profile(setup.config.model_dir + "/profile.json")) {
+      profile_(mapping::load_profile(setup.config.model_dir + "/profile.json")),
+      record_owners_(record_owners(setup.topology, setup.config.scheme)),
+      multi_view_(is_multi_view(setup.topology)) {
   for (int rank : ranks_of(mapping::Tier::End)) observed_rate_[rank] = setup_.config.rate_per_s;
 }
 
@@ -72,9 +75,16 @@ void Coordinator::tick() {
   }
   detect_failures();
   replan_if_due();
-  size_t ends_done = 0;
-  for (int rank : ranks_of(mapping::Tier::End)) ends_done += reported_.count(rank) || dead_.count(rank);
-  if (stop_sent_ms_ < 0 && ends_done == ranks_of(mapping::Tier::End).size()) stop_servers();
+  if (stop_sent_ms_ < 0 && done(ranks_of(mapping::Tier::End), reported_) && done(record_owners_, records_from_)) {
+    stop_servers();
+  }
+}
+
+bool Coordinator::done(const std::vector<int>& ranks, const std::set<int>& delivered) const {
+  for (int rank : ranks) {
+    if (!delivered.count(rank) && !dead_.count(rank)) return false;
+  }
+  return true;
 }
 
 void Coordinator::handle(const comm::Message& message) {
@@ -137,7 +147,7 @@ void Coordinator::replan_if_due() {
 
 void Coordinator::send_plan() {
   last_plan_ms_ = now_ms();
-  if (setup_.config.scheme == "end") return;
+  if (setup_.config.scheme == "end" || multi_view_) return;
   nlohmann::json record = {{"at_ms", last_plan_ms_}};
   std::map<int, std::map<int, double>> routing;
   if (setup_.config.scheme == "end-cloud") {
@@ -176,18 +186,26 @@ std::map<int, std::map<int, double>> Coordinator::solve_routing(nlohmann::json& 
 }
 
 void Coordinator::on_report(int rank, const nlohmann::json& body) {
-  if (!reported_.insert(rank).second) return;
-  if (body.contains("records")) {
-    const double shift_ms = body.value("clock_unix_ms", start_unix_ms_) - start_unix_ms_;
-    for (const auto& r : body["records"]) {
-      auto record = r.get<RequestOutcome>();
-      record.arrival_ms += shift_ms;
-      if (record.answers > 0) record.answered_ms += shift_ms;
-      records_.push_back(record);
-    }
+  if (body.contains("records") && records_from_.insert(rank).second) add_records(body);
+  if (body.contains("stats") && reported_.insert(rank).second) {
+    reassigned_ += body.value("reassigned", uint64_t{0});
+    stats_.push_back(body.at("stats").get<DeviceStats>());
   }
-  reassigned_ += body.value("reassigned", uint64_t{0});
-  stats_.push_back(body.at("stats").get<DeviceStats>());
+}
+
+void Coordinator::add_records(const nlohmann::json& body) {
+  const double shift_ms = body.value("clock_unix_ms", start_unix_ms_) - start_unix_ms_;
+  for (const auto& r : body["records"]) {
+    auto record = r.get<RequestOutcome>();
+    record.arrival_ms += shift_ms;
+    if (record.answers > 0) record.answered_ms += shift_ms;
+    records_.push_back(record);
+  }
+  const auto multi_view = body.value("multi_view", nlohmann::json::object());
+  for (auto& [key, value] : multi_view.items()) {
+    const uint64_t sum = multi_view_summary_.value(key, uint64_t{0}) + value.get<uint64_t>();
+    multi_view_summary_[key] = sum;
+  }
 }
 
 void Coordinator::stop_servers() {
@@ -203,9 +221,9 @@ bool Coordinator::finished() const {
   return true;
 }
 
-void Coordinator::count_requests_lost_with_dead_ends() {
-  for (int rank : dead_) {
-    if (setup_.topology.devices[rank].tier != mapping::Tier::End || reported_.count(rank)) continue;
+void Coordinator::count_requests_lost_with_dead_owners() {
+  for (int rank : record_owners_) {
+    if (!dead_.count(rank) || records_from_.count(rank)) continue;
     // Its records died with it: it had received arrivals_seen_ requests by its last heartbeat.
     for (uint64_t i = 0; i < arrivals_seen_[rank]; ++i) {
       RequestOutcome lost;
@@ -219,7 +237,7 @@ void Coordinator::count_requests_lost_with_dead_ends() {
 }
 
 void Coordinator::write_results(const DeviceStats& cloud_stats) {
-  count_requests_lost_with_dead_ends();
+  count_requests_lost_with_dead_owners();
   stats_.push_back(cloud_stats);
   for (int rank : dead_) {
     DeviceStats gone;
@@ -242,6 +260,7 @@ void Coordinator::write_results(const DeviceStats& cloud_stats) {
   info.failures = failures_;
   for (auto& f : info.failures) f.reassigned = reassigned_;
   info.extra = {{"plans", plan_history_}, {"membership", membership_history_}, {"started_unix_ms", start_unix_ms_}};
+  if (multi_view_) info.extra["multi_view"] = multi_view_summary_;
   if (config.out.empty()) return;
   auto results = summarize(records_, stats_, info);
   if (config.record_requests) results["requests"] = records_;

@@ -7,11 +7,14 @@
 //     is gone (on one host), or silent far longer (30 periods; 15 s before its
 //     first message, while it may be loading its model), is declared dead, the membership (versioned) goes to every
 //     live rank, and the plan is re-solved without it;
-//   - collects each end device's records and each server's statistics, stops the
-//     servers, and writes the results file; a dead end device's requests (as many
-//     as its last heartbeat counted) are in it as lost_with_device. Records are
-//     moved onto the coordinator's clock (each end device reports its clock's zero
-//     in Unix ms) and, with record_requests, listed in the results as "requests".
+//   - collects the records of every request owner (each end device; in a
+//     multi-view setting each aggregator, see multi_view.hpp) and every rank's
+//     statistics, stops the servers once the owners and end devices are done, and
+//     writes the results file; a dead owner's requests (as many as its last
+//     heartbeat counted) are in it as lost_with_device. Records are moved onto the
+//     coordinator's clock (each owner reports its clock's zero in Unix ms) and,
+//     with record_requests, listed in the results as "requests".
+// Multi-view cameras send to their fixed aggregator, so they get no plans.
 // It runs inside the cloud's loop (tick()/handle()), never blocking it.
 #pragma once
 
@@ -41,8 +44,10 @@ class Coordinator {
   void detect_failures();
   void declare_dead(int rank, double silent_ms);
   void on_report(int rank, const nlohmann::json& body);
+  void add_records(const nlohmann::json& body);
+  bool done(const std::vector<int>& ranks, const std::set<int>& delivered) const;
   void stop_servers();
-  void count_requests_lost_with_dead_ends();
+  void count_requests_lost_with_dead_owners();
   std::map<int, std::map<int, double>> solve_routing(nlohmann::json& record) const;
   std::vector<int> ranks_of(mapping::Tier tier) const;
   std::vector<int> live_ranks() const;
@@ -56,7 +61,10 @@ class Coordinator {
   std::set<int> heard_from_;
   std::map<int, uint64_t> arrivals_seen_, arrivals_at_last_plan_;
   std::map<int, double> observed_rate_;
-  std::set<int> dead_, reported_;
+  std::set<int> dead_, reported_, records_from_;
+  std::vector<int> record_owners_;
+  bool multi_view_ = false;
+  nlohmann::json multi_view_summary_ = nlohmann::json::object();
   std::vector<RequestOutcome> records_;
   std::vector<DeviceStats> stats_;
   std::vector<Failure> failures_;

@@ -34,30 +34,57 @@ torch::Tensor tensor_or_empty(const c10::Dict<std::string, torch::Tensor>& dict,
 }  // namespace
 
 struct DeployedModel::Section {
+  std::string name;                                            ///< e.g. end, end3, edge, cloud
   torch::jit::Module module;
   bool loaded = false;
+  std::vector<int64_t> input_shape;                            ///< 1 x ... of its input
+  bool aggregates = false;                                     ///< takes every view's features and a mask
   nn::Quantization quantization = nn::Quantization::kFloat32;  ///< of the features it sends on
   std::vector<int64_t> feature_shape;                          ///< 1 x ... of the features it sends on
   double threshold = 0;                                        ///< entropy threshold of its fine exit
   double coarse_threshold = 0;                                 ///< of its coarse exit, if any
 };
 
-DeployedModel::DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers)
-    : manifest_(read_manifest(export_dir)), dir_(export_dir) {
-  if (manifest_.value("view_count", 1) != 1) {
-    throw ConfigError(export_dir + "/manifest.json: multi-view models are not deployable by the runtime yet");
-  }
+DeployedModel::DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers, int view)
+    : manifest_(read_manifest(export_dir)), dir_(export_dir), view_count_(manifest_.value("view_count", 1)) {
+  const bool runs_end = std::find(tiers.begin(), tiers.end(), Tier::kEnd) != tiers.end();
+  if (runs_end) check_view(view);
   for (Tier tier : kChain) {
     auto section = std::make_shared<Section>();
-    read_section_manifest(tier, *section);
-    if (std::find(tiers.begin(), tiers.end(), tier) != tiers.end()) load_module(tier, *section);
+    read_section_manifest(tier, section_name(tier, view), *section);
+    if (std::find(tiers.begin(), tiers.end(), tier) != tiers.end()) load_module(*section);
     sections_[tier] = section;
   }
   warm_up();
 }
 
-void DeployedModel::load_module(Tier tier, Section& section) const {
-  const std::string path = dir_ + "/" + tier_name(tier) + ".pt";
+void DeployedModel::check_view(int view) const {
+  const std::string where = dir_ + "/manifest.json: ";
+  if (view_count_ > 1 && view < 0) {
+    throw ConfigError(where + "a multi-view model (" + std::to_string(view_count_) + " views, " + views() +
+                      "): each end device of the topology must name its view (\"views\": [v])");
+  }
+  if (view_count_ == 1 && view >= 0) {
+    throw ConfigError(where + "a single-view model: the topology's end devices must not name views");
+  }
+  if (view >= view_count_) {
+    throw ConfigError(where + "view " + std::to_string(view) + " out of range (the model has " +
+                      std::to_string(view_count_) + " views)");
+  }
+}
+
+std::string DeployedModel::section_name(Tier tier, int view) const {
+  const std::string name = tier_name(tier);
+  if (tier != Tier::kEnd || view_count_ == 1) return name;
+  const std::string own = name + std::to_string(std::max(view, 0));
+  for (const auto& entry : manifest_.value("sections", nlohmann::json::array())) {
+    if (entry.value("name", "") == own) return own;
+  }
+  return name;  // one end section shared by every view
+}
+
+void DeployedModel::load_module(Section& section) const {
+  const std::string path = dir_ + "/" + section.name + ".pt";
   try {
     section.module = torch::jit::load(path);
   } catch (const c10::Error& e) {
@@ -69,41 +96,50 @@ void DeployedModel::load_module(Tier tier, Section& section) const {
 
 void DeployedModel::warm_up() {
   // TorchScript optimises a module on its first calls: make them before serving.
-  torch::Tensor x = torch::zeros({1, 1, 28, 28});
   for (Tier tier : kChain) {
     auto& section = *sections_.at(tier);
-    if (section.loaded) {
-      for (int i = 0; i < 3; ++i) run(tier, x);
-    }
-    if (tier != Tier::kCloud) x = torch::zeros(section.feature_shape);
+    if (!section.loaded) continue;
+    const torch::Tensor x = torch::zeros(section.input_shape);
+    const torch::Tensor mask = section.aggregates ? torch::ones({1, view_count_}) : torch::Tensor();
+    for (int i = 0; i < 3; ++i) run(tier, x, mask);
   }
 }
 
-SectionResult DeployedModel::run(Tier tier, const torch::Tensor& input) {
+SectionResult DeployedModel::run(Tier tier, const torch::Tensor& input, const torch::Tensor& mask) {
   torch::NoGradGuard no_grad;
   auto& section = *sections_.at(tier);
   if (!section.loaded) throw ConfigError("section '" + tier_name(tier) + "' is not loaded on this rank");
-  auto out = section.module.forward({input}).toGenericDict();
+  std::vector<torch::jit::IValue> inputs = {input};
+  if (section.aggregates) inputs.emplace_back(mask.defined() ? mask : torch::ones({1, view_count_}));
+  auto out = section.module.forward(inputs).toGenericDict();
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& item : out) dict.insert(item.key().toStringRef(), item.value().toTensor());
   return {tensor_or_empty(dict, "fine"), tensor_or_empty(dict, "coarse"), tensor_or_empty(dict, "features")};
 }
 
-void DeployedModel::read_section_manifest(Tier tier, Section& section) const {
-  const std::string name = tier_name(tier), where = dir_ + "/manifest.json";
+void DeployedModel::read_section_manifest(Tier tier, const std::string& name, Section& section) const {
+  const std::string tier_label = tier_name(tier), where = dir_ + "/manifest.json";
+  section.name = name;
   try {
+    for (const auto& entry : manifest_.at("sections")) {
+      if (entry.at("name") != name) continue;
+      section.input_shape = {1};
+      for (int64_t d : entry.at("input_shape")) section.input_shape.push_back(d);
+      section.aggregates = entry.contains("aggregator");
+    }
     for (const auto& boundary : manifest_.at("boundaries")) {
-      if (boundary.at("from") != name) continue;
+      if (boundary.at("from") != tier_label) continue;
       section.quantization = nn::parse_quantization(boundary.at("quantization"), where + ": boundaries.quantization");
       section.feature_shape = {1};
       for (int64_t d : boundary.at("shape")) section.feature_shape.push_back(d);
     }
     const auto& thresholds = manifest_.at("exit_policy").at("thresholds");
-    section.threshold = thresholds.value(name + "/fine", 0.0);
-    section.coarse_threshold = thresholds.value(name + "/coarse", section.threshold);
+    section.threshold = thresholds.value(tier_label + "/fine", 0.0);
+    section.coarse_threshold = thresholds.value(tier_label + "/coarse", section.threshold);
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(where + ": section '" + name + "': " + e.what());
   }
+  if (section.input_shape.empty()) throw ConfigError(where + ": no section named '" + name + "'");
   if (tier != Tier::kCloud && section.feature_shape.empty()) {
     throw ConfigError(where + ": no boundary from section '" + name + "'");
   }
@@ -132,6 +168,26 @@ ExitDecision DeployedModel::decide(Tier tier, const SectionResult& result, doubl
     d.coarse = coarse_of(d.fine);
   }
   return d;
+}
+
+std::pair<torch::Tensor, torch::Tensor> DeployedModel::stack_views(
+    const std::vector<std::vector<uint8_t>>& views) const {
+  if (static_cast<int>(views.size()) != view_count_) {
+    throw HddnnError("stack_views: " + std::to_string(views.size()) + " views for a model of " +
+                     std::to_string(view_count_));
+  }
+  const auto& end = *sections_.at(Tier::kEnd);
+  std::vector<torch::Tensor> stacked;
+  torch::Tensor mask = torch::zeros({1, view_count_});
+  for (int v = 0; v < view_count_; ++v) {
+    if (views[v].empty()) {
+      stacked.push_back(torch::zeros(end.feature_shape));
+      continue;
+    }
+    stacked.push_back(unpack(Tier::kEdge, views[v]));
+    mask[0][v] = 1.0;
+  }
+  return {torch::stack(stacked, 1), mask};
 }
 
 int DeployedModel::coarse_of(int fine) const { return static_cast<int>(data::coarse_of_fine().at(fine)); }

@@ -5,6 +5,10 @@
 // Contract: run() takes a batch-1 input for the section (the image for `end`,
 // the unpacked features of the previous section otherwise) and returns its exits'
 // logits and, except for the last section, the quantized features to pass on.
+// A multi-view model (DDNN's setting, view_count() > 1) has one end section per
+// view ("end<v>", or one shared "end"): a device loads the one of its view, and
+// the aggregating edge section takes every view's features, stacked by
+// stack_views(), with a mask of the views present.
 // pack()/unpack() give the wire form of the features crossing a boundary, exactly
 // as the manifest's quantization and shape say. Torch runs single-threaded here, so that
 // the thread's CPU time measures a section's compute.
@@ -37,10 +41,17 @@ struct ExitDecision {
 
 class DeployedModel {
  public:
-  /// Loads manifest.json and the sections in `tiers` from `export_dir`.
-  DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers);
+  /// Loads manifest.json and the sections in `tiers` from `export_dir`; `view` is the
+  /// view an end device of a multi-view model sees (-1: a single-view device).
+  DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers, int view = -1);
 
-  SectionResult run(Tier tier, const torch::Tensor& input);
+  /// `mask` (1 x V, 1 = view present) is for the aggregating section of a multi-view model.
+  SectionResult run(Tier tier, const torch::Tensor& input, const torch::Tensor& mask = {});
+  int view_count() const { return view_count_; }
+  /// The views' name (single, quadrants, grid6), as the data reader takes it.
+  std::string views() const { return manifest_.value("views", "single"); }
+  /// The aggregating section's input and mask from each view's packed features (empty = absent).
+  std::pair<torch::Tensor, torch::Tensor> stack_views(const std::vector<std::vector<uint8_t>>& views) const;
   std::vector<uint8_t> pack(Tier from, const torch::Tensor& features) const;
   torch::Tensor unpack(Tier to, const std::vector<uint8_t>& bytes) const;
 
@@ -51,12 +62,15 @@ class DeployedModel {
 
  private:
   struct Section;
-  void read_section_manifest(Tier tier, Section& section) const;
-  void load_module(Tier tier, Section& section) const;
+  void check_view(int view) const;
+  std::string section_name(Tier tier, int view) const;
+  void read_section_manifest(Tier tier, const std::string& name, Section& section) const;
+  void load_module(Section& section) const;
   void warm_up();
   std::map<Tier, std::shared_ptr<Section>> sections_;
   nlohmann::json manifest_;
   std::string dir_;
+  int view_count_ = 1;
 };
 
 }  // namespace hddnn::runtime

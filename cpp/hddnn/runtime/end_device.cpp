@@ -15,13 +15,14 @@ constexpr double kIdleWaitMs = 1.0;
 
 }  // namespace
 
-EndDevice::EndDevice(NodeSetup setup) : Node(std::move(setup), {Tier::kEnd}) {
+EndDevice::EndDevice(NodeSetup setup)
+    : Node(std::move(setup), {Tier::kEnd}), ledger_(rank_, config_.deadline_ms) {
   auto test = data::load_fashion_mnist({"", "test", "single", config_.seed, 5000, config_.test_limit});
   images_ = test.images;
   fine_labels_ = test.fine;
   coarse_labels_ = test.coarse;
-  arrivals_ = poisson_arrivals(config_.rate_per_s, config_.duration_s, images_.size(0), config_.seed, rank_);
-  records_.resize(arrivals_.size());
+  schedule_ = ArrivalSchedule(
+      poisson_arrivals(config_.rate_per_s, config_.duration_s, images_.size(0), config_.seed, rank_));
   if (config_.scheme != "end") router_.set_fractions({{setup_.coordinator, 1.0}});
 }
 
@@ -31,15 +32,14 @@ void EndDevice::run() {
   while (!stopped_) {
     admit_arrivals();
     while (auto message = transport_.poll()) handle(*message);
-    heartbeat_if_due({{"arrivals", next_arrival_}});
+    heartbeat_if_due({{"arrivals", schedule_.released()}});
     if (!queue_.empty()) {
       serve_one();
     } else if (!reported && drained()) {
       report();
       reported = true;
     } else {
-      double wait = next_arrival_ < arrivals_.size() ? arrivals_[next_arrival_].at_ms - now_ms() : kIdleWaitMs;
-      wait = std::clamp(wait, 0.0, kIdleWaitMs);
+      const double wait = schedule_.wait_ms(now_ms(), kIdleWaitMs);
       if (auto message = transport_.receive(std::chrono::milliseconds(static_cast<int64_t>(wait)))) {
         handle(*message);
       }
@@ -54,17 +54,11 @@ void EndDevice::run() {
 }
 
 void EndDevice::admit_arrivals() {
-  const double now = now_ms();
-  while (next_arrival_ < arrivals_.size() && arrivals_[next_arrival_].at_ms <= now) {
-    const auto& arrival = arrivals_[next_arrival_];
-    auto& r = records_[next_arrival_];
-    r.id = (uint64_t(rank_) << 32) | next_arrival_;
-    r.origin = rank_;
-    r.arrival_ms = arrival.at_ms;
-    r.deadline_ms = config_.deadline_ms;
-    r.fine_label = static_cast<int>(fine_labels_[arrival.sample].item<int64_t>());
-    r.coarse_label = static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>());
-    queue_.push_back(static_cast<uint32_t>(next_arrival_++));
+  for (uint32_t request : schedule_.release(now_ms())) {
+    const auto& arrival = schedule_[request];
+    ledger_.open(request, arrival.at_ms, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
+                 static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
+    queue_.push_back(request);
   }
   meter_.queue_changed(queue_.size());
 }
@@ -73,7 +67,7 @@ void EndDevice::serve_one() {
   const uint32_t request = queue_.front();
   queue_.pop_front();
   meter_.queue_changed(queue_.size());
-  const auto result = compute(Tier::kEnd, images_[arrivals_[request].sample]);
+  const auto result = compute(Tier::kEnd, images_[schedule_[request].sample]);
   const auto decision = model_.decide(Tier::kEnd, result, config_.threshold);
   if (config_.scheme == "end" || decision.fine_confident) return answer_locally(request, decision, false);
   const bool escalation_too_late = config_.deadline_ms > 0 && predicted_escalation_ms_ > config_.deadline_ms;
@@ -83,7 +77,7 @@ void EndDevice::serve_one() {
 }
 
 void EndDevice::escalate(uint32_t request, const SectionResult& result) {
-  Work work{request, static_cast<uint16_t>(rank_), Stage::kEdge, model_.pack(Tier::kEnd, result.features)};
+  Work work{request, static_cast<uint16_t>(rank_), Stage::kEdge, 0, model_.pack(Tier::kEnd, result.features)};
   Pending pending{-1, std::move(work), now_ms()};
   if (send_work(pending)) pending_.emplace(request, std::move(pending));
 }
@@ -95,7 +89,7 @@ bool EndDevice::send_work(Pending& pending) {
   if (pending.destination < 0) return false;
   pending.work.stage = pending.destination == setup_.coordinator ? Stage::kEdgeThenCloud : Stage::kEdge;
   auto payload = encode_work(pending.work);
-  records_[pending.work.request].bytes_up +=
+  ledger_.at(pending.work.request).bytes_up +=
       static_cast<uint32_t>(comm::wire_size(payload.size(), transport_.encrypted()));
   transport_.send(pending.destination, comm::MessageType::kWork, std::move(payload));
   return true;
@@ -118,17 +112,11 @@ void EndDevice::handle(comm::Message& message) {
 }
 
 void EndDevice::on_answer(const Answer& answer) {
-  if (answer.request >= records_.size()) return;
-  auto& r = records_[answer.request];
-  if (r.answers++ > 0) return;  // a duplicate (re-sent work answered twice): dropped
-  r.answered_ms = now_ms();
-  r.exit = static_cast<Tier>(answer.exit_tier);
-  r.coarse_only = answer.coarse_only;
-  r.fine_pred = answer.fine;
-  r.coarse_pred = answer.coarse_only ? answer.coarse : model_.coarse_of(answer.fine);
+  const int coarse = answer.coarse_only ? answer.coarse : model_.coarse_of(answer.fine);
+  if (!ledger_.answer(answer, now_ms(), coarse)) return;
   auto it = pending_.find(answer.request);
   if (it == pending_.end()) return;
-  const double round_trip = r.answered_ms - it->second.sent_ms;
+  const double round_trip = ledger_.at(answer.request).answered_ms - it->second.sent_ms;
   predicted_escalation_ms_ += kLatencySmoothing * (round_trip - predicted_escalation_ms_);
   pending_.erase(it);
 }
@@ -150,12 +138,12 @@ void EndDevice::on_membership(const nlohmann::json& membership) {
 }
 
 bool EndDevice::drained() const {
-  if (next_arrival_ < arrivals_.size() || !queue_.empty()) return false;
+  if (!schedule_.done() || !queue_.empty()) return false;
   return pending_.empty() || now_ms() > (config_.duration_s + config_.drain_timeout_s) * 1000.0;
 }
 
 nlohmann::json EndDevice::report_body() {
-  return {{"records", records_}, {"stats", finish_stats()}, {"reassigned", reassigned_},
+  return {{"records", ledger_.records()}, {"stats", finish_stats()}, {"reassigned", reassigned_},
           {"clock_unix_ms", start_unix_ms()}};
 }
 

@@ -20,6 +20,7 @@
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/node.hpp"
 #include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/request_ledger.hpp"
 #include "hddnn/runtime/router.hpp"
 
 namespace hddnn::runtime {
@@ -52,10 +53,9 @@ class EndDevice : public Node {
   void keep_records_locally(const std::string& reason);
 
   torch::Tensor images_, fine_labels_, coarse_labels_;
-  std::vector<Arrival> arrivals_;
-  size_t next_arrival_ = 0;
+  ArrivalSchedule schedule_;
+  RequestLedger ledger_;
   std::deque<uint32_t> queue_;
-  std::vector<RequestOutcome> records_;
   std::map<uint32_t, Pending> pending_;
   Router router_;
   uint64_t reassigned_ = 0;

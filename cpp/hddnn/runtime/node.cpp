@@ -21,6 +21,15 @@ PowerModel power_of(const mapping::Device& device) {
   return {device.power_w, device.idle_w, device.radio_nj_per_byte};
 }
 
+int view_of(const mapping::Device& device) {
+  if (device.views.empty()) return -1;
+  if (device.views.size() > 1) {
+    throw ConfigError("topology: device '" + device.name + "' names " + std::to_string(device.views.size()) +
+                      " views; a device runs the end section of one view");
+  }
+  return device.views.front();
+}
+
 }  // namespace
 
 Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
@@ -29,7 +38,7 @@ Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
       config_(setup_.config),
       rank_(transport_.rank()),
       start_(Clock::now()),
-      model_(config_.model_dir, sections),
+      model_(config_.model_dir, sections, view_of(setup_.topology.devices.at(rank_))),
       meter_(start_, power_of(setup_.topology.devices.at(rank_))) {}
 
 void Node::start_clock() {
@@ -39,14 +48,27 @@ void Node::start_clock() {
   last_heard_coordinator_ms_ = 0;
 }
 
+void Node::align_clock(double zero_unix_ms) {
+  const double wall_now =
+      std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  start_ = Clock::now() - std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double, std::milli>(wall_now - zero_unix_ms));
+  start_unix_ms_ = zero_unix_ms;
+  meter_ = DeviceMeter(start_, power_of(me()));
+  last_heard_coordinator_ms_ = now_ms();
+  last_heartbeat_ms_ = -1e9;
+}
+
 double Node::now_ms() const { return std::chrono::duration<double, std::milli>(Clock::now() - start_).count(); }
 
 const mapping::Device& Node::me() const { return setup_.topology.devices.at(rank_); }
 
-SectionResult Node::compute(Tier section, const torch::Tensor& input) {
+int Node::my_view() const { return view_of(me()); }
+
+SectionResult Node::compute(Tier section, const torch::Tensor& input, const torch::Tensor& mask) {
   const auto wall_start = Clock::now();
   const double cpu_start = thread_cpu_ms();
-  SectionResult result = model_.run(section, input);
+  SectionResult result = model_.run(section, input, mask);
   const double cpu_ms = thread_cpu_ms() - cpu_start;
   const double emulated_ms = config_.emulate ? cpu_ms / me().speed : cpu_ms;
   if (config_.emulate) {

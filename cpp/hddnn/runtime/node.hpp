@@ -39,10 +39,13 @@ class Node {
   double now_ms() const;
   /// Starts the run's clock (and the meter) now: call when the role is ready to serve.
   void start_clock();
+  /// Moves the run clock's zero to `zero_unix_ms` on the wall clock (shared with a peer).
+  void align_clock(double zero_unix_ms);
   /// The run clock's zero on the wall clock (Unix ms), to align ranks' records.
   double start_unix_ms() const { return start_unix_ms_; }
-  /// Runs `section` on `input`, sleeping afterwards so it takes cpu_time/speed.
-  SectionResult compute(Tier section, const torch::Tensor& input);
+  /// Runs `section` on `input` (and a view mask: see DeployedModel::run), sleeping
+  /// afterwards so it takes cpu_time/speed.
+  SectionResult compute(Tier section, const torch::Tensor& input, const torch::Tensor& mask = {});
   /// Sends a heartbeat to the coordinator when one is due; `extra` rides along.
   void heartbeat_if_due(const nlohmann::json& extra = nlohmann::json::object());
   /// Notes any message from the coordinator (every message counts as a sign of life).
@@ -52,6 +55,8 @@ class Node {
   double coordinator_timeout_ms() const;
   DeviceStats finish_stats();
   const mapping::Device& me() const;
+  /// The view this device sees of a multi-view sample (-1: it sees whole samples).
+  int my_view() const;
 
   NodeSetup setup_;
   comm::Transport& transport_;

@@ -20,6 +20,7 @@
 #include "hddnn/parallel/device_placement.hpp"
 #include "hddnn/runtime/end_device.hpp"
 #include "hddnn/runtime/server.hpp"
+#include "hddnn/runtime/view_device.hpp"
 
 namespace {
 
@@ -59,8 +60,11 @@ comm::TransportOptions transport_options(const runtime::RunConfig& config, const
 }
 
 std::unique_ptr<runtime::Node> make_role(runtime::NodeSetup setup) {
-  const auto tier = setup.topology.devices.at(setup.transport->rank()).tier;
-  if (tier == mapping::Tier::End) return std::make_unique<runtime::EndDevice>(std::move(setup));
+  const auto& device = setup.topology.devices.at(setup.transport->rank());
+  if (device.tier == mapping::Tier::End && !device.views.empty()) {
+    return std::make_unique<runtime::ViewDevice>(std::move(setup));
+  }
+  if (device.tier == mapping::Tier::End) return std::make_unique<runtime::EndDevice>(std::move(setup));
   return std::make_unique<runtime::Server>(std::move(setup));
 }
 

@@ -32,6 +32,7 @@ std::vector<uint8_t> encode_work(const Work& work) {
   out[4] = static_cast<uint8_t>(work.origin);
   out[5] = static_cast<uint8_t>(work.origin >> 8);
   out[6] = static_cast<uint8_t>(work.stage);
+  out[7] = work.view;
   std::copy(work.features.begin(), work.features.end(), out.begin() + kWorkHeaderBytes);
   return out;
 }
@@ -44,6 +45,7 @@ Work decode_work(const std::vector<uint8_t>& payload) {
   const uint8_t stage = payload[6];
   if (stage < 1 || stage > 3) throw CommError("work payload: unknown stage " + std::to_string(stage));
   work.stage = static_cast<Stage>(stage);
+  work.view = payload[7];
   work.features.assign(payload.begin() + kWorkHeaderBytes, payload.end());
   return work;
 }

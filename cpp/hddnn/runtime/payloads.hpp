@@ -2,7 +2,8 @@
 // (little-endian), since every byte an end device sends counts against DDNN's
 // communication measure. Control payloads (plans, reports) are CBOR via nlohmann.
 //
-// Work   (kWork):   u32 request, u16 origin, u8 stage, u8 reserved, then the packed features.
+// Work   (kWork):   u32 request, u16 origin, u8 stage, u8 view, then the packed features
+//                   (view: which view of a multi-view sample the features are from; 0 otherwise).
 // Answer (kAnswer): u32 request, u8 exit tier, u8 coarse_only, u8 fine, u8 coarse.
 // decode_* throw CommError on a payload too short for its layout.
 #pragma once
@@ -20,6 +21,7 @@ struct Work {
   uint32_t request = 0;
   uint16_t origin = 0;
   Stage stage = Stage::kEdge;
+  uint8_t view = 0;
   std::vector<uint8_t> features;
 };
 

@@ -27,6 +27,7 @@ void validate(const RunConfig& c) {
   if (c.model_dir.empty()) throw ConfigError("run config: model (a trained run folder) is required");
   if (c.topology.empty()) throw ConfigError("run config: topology is required");
   if (c.heartbeat_ms <= 0) throw ConfigError("run config: heartbeat_ms must be > 0");
+  if (c.view_wait_ms < 0) throw ConfigError("run config: view_wait_ms must be >= 0");
 }
 
 }  // namespace
@@ -49,6 +50,7 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "test_limit", c.test_limit);
   read_optional(j, "drain_timeout_s", c.drain_timeout_s);
   read_optional(j, "record_requests", c.record_requests);
+  read_optional(j, "view_wait_ms", c.view_wait_ms);
   validate(c);
 }
 
@@ -58,7 +60,7 @@ void to_json(nlohmann::json& j, const RunConfig& c) {
        {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
        {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
        {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
-       {"record_requests", c.record_requests}};
+       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}};
 }
 
 RunConfig load_run_config(const std::string& path) {

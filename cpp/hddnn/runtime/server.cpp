@@ -1,6 +1,8 @@
 #include "hddnn/runtime/server.hpp"
 
+#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/runtime/messages.hpp"
+#include "hddnn/runtime/multi_view.hpp"
 
 namespace hddnn::runtime {
 namespace {
@@ -16,19 +18,37 @@ std::vector<Tier> sections_of(const NodeSetup& setup) {
 
 Server::Server(NodeSetup setup) : Node(std::move(setup), sections_of(setup)) {
   if (is_cloud()) coordinator_ = std::make_unique<Coordinator>(setup_, transport_);
+  auto cameras = cameras_of(setup_.topology, config_.scheme, rank_);
+  if (!cameras.empty()) {
+    aggregator_ = std::make_unique<ViewAggregator>(config_, rank_, std::move(cameras), model_.view_count());
+  }
 }
 
 void Server::run() {
   start_clock();
   if (coordinator_) coordinator_->start(start_, start_unix_ms());
+  if (aggregator_) {
+    // The cameras offer the requests on this clock, so arrival times mean the same here.
+    for (auto [camera, view] : aggregator_->cameras()) {
+      transport_.send(camera, comm::MessageType::kPlan, encode_control({{"clock_unix_ms", start_unix_ms()}}));
+    }
+  }
   while (!stopped_) {
     while (auto message = transport_.poll()) handle(*message);
-    heartbeat_if_due();
+    if (aggregator_) {
+      gather_views();
+      heartbeat_if_due({{"arrivals", aggregator_->offered_so_far()}});
+    } else {
+      heartbeat_if_due();
+    }
     if (coordinator_) {
       coordinator_->tick();
       if (coordinator_->finished()) break;
     }
-    if (!queue_.empty()) {
+    if (!gathered_.empty()) {
+      serve_gathered(gathered_.front());
+      gathered_.pop_front();
+    } else if (!queue_.empty()) {
       serve_one();
     } else if (auto message = transport_.receive(kIdleWait)) {
       handle(*message);
@@ -41,9 +61,18 @@ void Server::run() {
 void Server::handle(comm::Message& message) {
   note_message(message);
   switch (message.header.type) {
-    case comm::MessageType::kWork:
-      queue_.push_back(decode_work(message.payload));
-      meter_.queue_changed(queue_.size());
+    case comm::MessageType::kWork: return on_work(message);
+    case comm::MessageType::kAnswer:
+      if (aggregator_) {
+        const auto reply = decode_answer(message.payload);
+        aggregator_->record(reply, now_ms(), model_.coarse_of(reply.fine));
+      }
+      return;
+    case comm::MessageType::kMembership:
+      if (aggregator_) {
+        for (int dead : decode_control(message.payload).at("dead").get<std::vector<int>>()) aggregator_->camera_died(dead);
+      }
+      if (coordinator_) coordinator_->handle(message);
       return;
     case comm::MessageType::kStop:
       transport_.send(setup_.coordinator, comm::MessageType::kReport,
@@ -55,32 +84,67 @@ void Server::handle(comm::Message& message) {
   }
 }
 
+void Server::on_work(const comm::Message& message) {
+  Work work = decode_work(message.payload);
+  if (aggregator_ && work.stage != Stage::kCloud) {
+    const uint64_t wire = comm::wire_size(message.payload.size(), transport_.encrypted());
+    aggregator_->add_view(work, wire, now_ms());
+    return;
+  }
+  queue_.push_back(std::move(work));
+  meter_.queue_changed(queue_.size());
+}
+
 void Server::serve_one() {
   Work work = std::move(queue_.front());
   queue_.pop_front();
   meter_.queue_changed(queue_.size());
-  SectionResult result;
-  if (work.stage != Stage::kCloud) {
-    result = compute(Tier::kEdge, model_.unpack(Tier::kEdge, work.features));
-    const auto decision = model_.decide(Tier::kEdge, result, config_.threshold);
-    if (decision.fine_confident) return answer(work, Tier::kEdge, decision);
-    if (!is_cloud()) {
-      Work onward{work.request, work.origin, Stage::kCloud, model_.pack(Tier::kEdge, result.features)};
-      transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(onward));
-      return;
-    }
-    result = compute(Tier::kCloud, result.features);
-  } else {
-    result = compute(Tier::kCloud, model_.unpack(Tier::kCloud, work.features));
+  if (work.stage == Stage::kCloud) {
+    const auto result = compute(Tier::kCloud, model_.unpack(Tier::kCloud, work.features));
+    return answer(work.request, work.origin, Tier::kCloud, model_.decide(Tier::kCloud, result, config_.threshold));
   }
-  answer(work, Tier::kCloud, model_.decide(Tier::kCloud, result, config_.threshold));
+  finish_from_edge(work.request, work.origin, compute(Tier::kEdge, model_.unpack(Tier::kEdge, work.features)), false);
 }
 
-void Server::answer(const Work& work, Tier exit, const ExitDecision& decision) {
+void Server::finish_from_edge(uint32_t request, uint16_t origin, const SectionResult& edge, bool answer_at_edge) {
+  const auto decision = model_.decide(Tier::kEdge, edge, config_.threshold);
+  if (decision.fine_confident || answer_at_edge) return answer(request, origin, Tier::kEdge, decision);
+  if (!is_cloud()) {
+    Work onward{request, origin, Stage::kCloud, 0, model_.pack(Tier::kEdge, edge.features)};
+    transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(onward));
+    return;
+  }
+  const auto result = compute(Tier::kCloud, edge.features);
+  answer(request, origin, Tier::kCloud, model_.decide(Tier::kCloud, result, config_.threshold));
+}
+
+void Server::answer(uint32_t request, uint16_t origin, Tier exit, const ExitDecision& decision) {
   ++answered_here_;
-  Answer reply{work.request, static_cast<uint8_t>(exit), false, static_cast<uint8_t>(decision.fine),
+  Answer reply{request, static_cast<uint8_t>(exit), false, static_cast<uint8_t>(decision.fine),
                static_cast<uint8_t>(decision.coarse)};
-  transport_.send(work.origin, comm::MessageType::kAnswer, encode_answer(reply));
+  if (aggregator_ && origin == rank_) return aggregator_->record(reply, now_ms(), model_.coarse_of(decision.fine));
+  transport_.send(origin, comm::MessageType::kAnswer, encode_answer(reply));
+}
+
+void Server::gather_views() {
+  const double now = now_ms();
+  aggregator_->admit(now);
+  for (auto& gathered : aggregator_->take_ready(now)) gathered_.push_back(std::move(gathered));
+  meter_.queue_changed(queue_.size() + gathered_.size());
+  report_records_when_drained();
+}
+
+void Server::serve_gathered(const GatheredViews& gathered) {
+  const auto [views, mask] = model_.stack_views(gathered.views);
+  // Under `end` the aggregated local exit answers everything (DDNN's local exit).
+  finish_from_edge(gathered.request, static_cast<uint16_t>(rank_), compute(Tier::kEdge, views, mask),
+                   config_.scheme == "end");
+}
+
+void Server::report_records_when_drained() {
+  if (records_reported_ || !gathered_.empty() || !aggregator_->drained(now_ms())) return;
+  records_reported_ = true;
+  transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control(aggregator_->report(start_unix_ms())));
 }
 
 }  // namespace hddnn::runtime

@@ -5,6 +5,11 @@
 //   cloud: runs what the work's stage asks (the edge section first when an end
 //          device sent it straight here, exiting there when confident) and
 //          answers from the final exit. The cloud also hosts the Coordinator.
+// In a multi-view setting the server its cameras send to is their aggregator
+// (multi_view.hpp): a ViewAggregator owns the shared requests, the server runs the
+// aggregating edge section on each request's gathered views (with the mask of
+// those present), answers at the edge exit or escalates to the cloud, whose answer
+// comes back here; once drained it sends the records to the coordinator.
 // A server stops on kStop from the coordinator, after sending its statistics.
 #pragma once
 
@@ -14,6 +19,7 @@
 #include "hddnn/runtime/coordinator.hpp"
 #include "hddnn/runtime/node.hpp"
 #include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/view_aggregator.hpp"
 
 namespace hddnn::runtime {
 
@@ -24,12 +30,24 @@ class Server : public Node {
 
  private:
   void handle(comm::Message& message);
+  void on_work(const comm::Message& message);
   void serve_one();
-  void answer(const Work& work, Tier exit, const ExitDecision& decision);
+  /// Applies the edge exit to `edge` (the edge section's output for `request`):
+  /// answers there when confident (or always: `answer_at_edge`), else the cloud goes on.
+  void finish_from_edge(uint32_t request, uint16_t origin, const SectionResult& edge, bool answer_at_edge);
+  /// Answers `origin` (recorded here when this server's aggregator owns the request).
+  void answer(uint32_t request, uint16_t origin, Tier exit, const ExitDecision& decision);
   bool is_cloud() const { return rank_ == setup_.coordinator; }
+  // Aggregator side of a multi-view setting.
+  void gather_views();
+  void serve_gathered(const GatheredViews& gathered);
+  void report_records_when_drained();
 
   std::deque<Work> queue_;
+  std::deque<GatheredViews> gathered_;
   std::unique_ptr<Coordinator> coordinator_;
+  std::unique_ptr<ViewAggregator> aggregator_;
+  bool records_reported_ = false;
   bool stopped_ = false;
 };
 

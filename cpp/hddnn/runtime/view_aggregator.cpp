@@ -1,0 +1,76 @@
+#include "hddnn/runtime/view_aggregator.hpp"
+
+#include <set>
+
+#include "hddnn/data/fashion_mnist.hpp"
+
+namespace hddnn::runtime {
+namespace {
+
+std::set<int> views_of(const std::map<int, int>& cameras) {
+  std::set<int> views;
+  for (auto [rank, view] : cameras) views.insert(view);
+  return views;
+}
+
+}  // namespace
+
+ViewAggregator::ViewAggregator(const RunConfig& config, int rank, std::map<int, int> cameras, int view_count)
+    : config_(config),
+      cameras_(std::move(cameras)),
+      ledger_(rank, config.deadline_ms),
+      gathering_(view_count, views_of(cameras_), config.view_wait_ms) {
+  // Labels only: the cameras hold the views themselves.
+  auto test = data::load_fashion_mnist({"", "test", "single", config.seed, 5000, config.test_limit});
+  fine_labels_ = test.fine;
+  coarse_labels_ = test.coarse;
+  schedule_ = ArrivalSchedule(
+      poisson_arrivals(config.rate_per_s, config.duration_s, fine_labels_.size(0), config.seed, rank));
+}
+
+void ViewAggregator::open(const std::vector<uint32_t>& requests) {
+  for (uint32_t request : requests) {
+    const auto& arrival = schedule_[request];
+    ledger_.open(request, arrival.at_ms, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
+                 static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
+  }
+}
+
+void ViewAggregator::admit(double now_ms) { open(schedule_.release(now_ms)); }
+
+void ViewAggregator::add_view(const Work& work, uint64_t wire_bytes, double now_ms) {
+  if (work.request >= schedule_.size()) return;  // not a request of this stream
+  open(schedule_.release_through(work.request));
+  ledger_.at(work.request).bytes_up += static_cast<uint32_t>(wire_bytes);
+  gathering_.add(work.request, work.view, work.features, now_ms);
+}
+
+void ViewAggregator::camera_died(int rank) {
+  auto it = cameras_.find(rank);
+  if (it != cameras_.end()) gathering_.drop_view(it->second);
+}
+
+std::vector<GatheredViews> ViewAggregator::take_ready(double now_ms) {
+  auto ready = gathering_.take_ready(now_ms);
+  for (const auto& gathered : ready) partial_ += gathered.present < cameras_.size();
+  return ready;
+}
+
+void ViewAggregator::record(const Answer& answer, double now_ms, int coarse_pred) {
+  ledger_.answer(answer, now_ms, coarse_pred);
+}
+
+bool ViewAggregator::drained(double now_ms) const {
+  if (!schedule_.done()) return false;
+  return ledger_.all_answered() || now_ms > (config_.duration_s + config_.drain_timeout_s) * 1000.0;
+}
+
+nlohmann::json ViewAggregator::report(double clock_unix_ms) const {
+  return {{"records", ledger_.records()},
+          {"clock_unix_ms", clock_unix_ms},
+          {"multi_view", {{"cameras", cameras_.size()},
+                          {"answered_with_views_absent", partial_},
+                          {"late_views", gathering_.late_views()}}}};
+}
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,58 @@
+// The request-owning side of a multi-view setting, hosted by the aggregator's
+// Server (see multi_view.hpp): it offers the shared request stream (the same
+// Poisson schedule its cameras draw, seeded by the aggregator's rank), opens each
+// request's record as it arrives, gathers the cameras' views (ViewGathering: all
+// live cameras, or as many as came within `view_wait_ms`), and records answers.
+//
+// Contract: every offered request has one record here; latency runs from the
+// shared arrival time to the answer at the aggregator. A camera declared dead
+// stops being waited for; its views are absent from later requests, which the
+// aggregator answers with the views it has. drained() once the schedule is over
+// and every request is answered (or the drain timeout passed); report() is the
+// records report the coordinator collects.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include <map>
+
+#include "hddnn/runtime/arrivals.hpp"
+#include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/request_ledger.hpp"
+#include "hddnn/runtime/run_config.hpp"
+#include "hddnn/runtime/view_gathering.hpp"
+
+namespace hddnn::runtime {
+
+class ViewAggregator {
+ public:
+  /// cameras: camera rank -> view; views: the model's view set ("grid6"...) and count.
+  ViewAggregator(const RunConfig& config, int rank, std::map<int, int> cameras, int view_count);
+
+  /// Opens the records of the requests arrived by now_ms.
+  void admit(double now_ms);
+  void add_view(const Work& work, uint64_t wire_bytes, double now_ms);
+  void camera_died(int rank);
+  /// Requests whose views are gathered, oldest first.
+  std::vector<GatheredViews> take_ready(double now_ms);
+  /// Records an answer to one of its requests (coarse_pred: the answer's coarse label).
+  void record(const Answer& answer, double now_ms, int coarse_pred);
+  bool drained(double now_ms) const;
+  size_t offered_so_far() const { return schedule_.released(); }
+  const std::map<int, int>& cameras() const { return cameras_; }
+  nlohmann::json report(double clock_unix_ms) const;
+
+ private:
+  void open(const std::vector<uint32_t>& requests);
+
+  const RunConfig& config_;
+  std::map<int, int> cameras_;
+  torch::Tensor fine_labels_, coarse_labels_;
+  ArrivalSchedule schedule_;
+  RequestLedger ledger_;
+  ViewGathering gathering_;
+  uint64_t partial_ = 0;  ///< requests answered with some views absent
+};
+
+}  // namespace hddnn::runtime

@@ -1,0 +1,128 @@
+// The runtime's bookkeeping for request streams and multi-view settings (torch-free):
+// arrival schedules, request ledgers, view gathering, and who aggregates whom.
+#include <gtest/gtest.h>
+
+#include "hddnn/errors.hpp"
+#include "hddnn/mapping/topology.hpp"
+#include "hddnn/runtime/arrivals.hpp"
+#include "hddnn/runtime/multi_view.hpp"
+#include "hddnn/runtime/request_ledger.hpp"
+#include "hddnn/runtime/view_gathering.hpp"
+
+namespace {
+
+using namespace hddnn;
+using namespace hddnn::runtime;
+
+TEST(ArrivalSchedule, ReleasesInOrderAsTheClockPasses) {
+  ArrivalSchedule schedule({{10, 0}, {20, 1}, {30, 2}, {40, 3}});
+  EXPECT_TRUE(schedule.release(5).empty());
+  EXPECT_DOUBLE_EQ(schedule.wait_ms(5, 100), 5);
+  EXPECT_EQ(schedule.release(20), (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(schedule.release_through(2), (std::vector<uint32_t>{2}));  // a peer saw it first
+  EXPECT_TRUE(schedule.release(30).empty());
+  EXPECT_FALSE(schedule.done());
+  EXPECT_EQ(schedule.release(1000), (std::vector<uint32_t>{3}));
+  EXPECT_TRUE(schedule.done());
+  EXPECT_EQ(schedule.released(), 4u);
+  EXPECT_DOUBLE_EQ(schedule.wait_ms(1000, 7), 7);
+}
+
+TEST(RequestLedger, FirstAnswerCountsAndDuplicatesAreDropped) {
+  RequestLedger ledger(3, 250);
+  ledger.open(0, 12.5, 9, 2);
+  ledger.open(1, 20, 1, 0);
+  EXPECT_THROW(ledger.open(3, 30, 1, 0), HddnnError);  // out of order
+  EXPECT_FALSE(ledger.all_answered());
+  EXPECT_TRUE(ledger.answer({0, 1, false, 9, 0}, 40, 2));
+  EXPECT_FALSE(ledger.answer({0, 2, false, 7, 0}, 50, 2));  // duplicate
+  EXPECT_FALSE(ledger.answer({5, 2, false, 7, 0}, 50, 2));  // never offered
+  const auto& r = ledger.at(0);
+  EXPECT_EQ(r.id, (uint64_t(3) << 32) | 0);
+  EXPECT_EQ(r.origin, 3);
+  EXPECT_EQ(r.answers, 2);
+  EXPECT_EQ(r.fine_pred, 9);
+  EXPECT_EQ(r.exit, Tier::kEdge);
+  EXPECT_DOUBLE_EQ(r.answered_ms, 40);
+  EXPECT_DOUBLE_EQ(r.deadline_ms, 250);
+  EXPECT_TRUE(ledger.answer({1, 2, false, 1, 0}, 60, 0));
+  EXPECT_TRUE(ledger.all_answered());
+  EXPECT_EQ(ledger.records().size(), 2u);
+}
+
+TEST(ViewGathering, ReadyWhenEveryExpectedViewCame) {
+  ViewGathering gathering(3, {0, 1, 2}, 50);
+  gathering.add(7, 0, {1}, 0);
+  gathering.add(7, 2, {3}, 1);
+  EXPECT_TRUE(gathering.take_ready(2).empty());
+  gathering.add(7, 1, {2}, 3);
+  auto ready = gathering.take_ready(3);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].request, 7u);
+  EXPECT_EQ(ready[0].present, 3u);
+  EXPECT_EQ(ready[0].views[1], std::vector<uint8_t>{2});
+  EXPECT_TRUE(gathering.empty());
+  gathering.add(7, 1, {2}, 4);  // after release: late, dropped
+  EXPECT_EQ(gathering.late_views(), 1u);
+  EXPECT_TRUE(gathering.take_ready(100).empty());
+}
+
+TEST(ViewGathering, MissingViewsAreAbsentAfterTheWait) {
+  ViewGathering gathering(3, {0, 1, 2}, 50);
+  gathering.add(1, 0, {1}, 10);
+  gathering.add(2, 0, {1}, 30);
+  gathering.add(1, 0, {9}, 31);  // a second copy keeps the first
+  EXPECT_TRUE(gathering.take_ready(59).empty());
+  auto ready = gathering.take_ready(60);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].request, 1u);
+  EXPECT_EQ(ready[0].present, 1u);
+  EXPECT_EQ(ready[0].views[0], std::vector<uint8_t>{1});
+  EXPECT_TRUE(ready[0].views[1].empty() && ready[0].views[2].empty());
+}
+
+TEST(ViewGathering, ADeadDeviceIsNoLongerAwaited) {
+  ViewGathering gathering(2, {0, 1}, 1000);
+  gathering.add(4, 0, {1}, 0);
+  gathering.add(5, 0, {1}, 1);
+  EXPECT_TRUE(gathering.take_ready(2).empty());
+  gathering.drop_view(1);
+  auto ready = gathering.take_ready(3);
+  ASSERT_EQ(ready.size(), 2u);
+  EXPECT_EQ(ready[0].request, 4u);
+  EXPECT_EQ(ready[1].request, 5u);
+  EXPECT_EQ(gathering.expected(), std::set<int>{0});
+}
+
+TEST(ViewGathering, ViewsOutOfRangeAreRejected) {
+  EXPECT_THROW(ViewGathering(2, {0, 2}, 10), ConfigError);
+  ViewGathering gathering(2, {0, 1}, 10);
+  EXPECT_THROW(gathering.add(1, 2, {1}, 0), CommError);
+}
+
+TEST(MultiView, Ddnn6CamerasSendToTheEdgeOrTheCloud) {
+  const auto topology = mapping::load_topology(mapping::shipped_topology_dir() + "/ddnn6.json");
+  ASSERT_TRUE(is_multi_view(topology));
+  const int edge = topology.index_of("edge"), cloud = topology.cloud();
+  const auto at_edge = cameras_of(topology, "mapping", edge);
+  ASSERT_EQ(at_edge.size(), 6u);
+  for (auto [rank, view] : at_edge) EXPECT_EQ(topology.devices[rank].views.front(), view);
+  EXPECT_EQ(record_owners(topology, "mapping"), std::vector<int>{edge});
+  EXPECT_EQ(record_owners(topology, "end-cloud"), std::vector<int>{cloud});
+  EXPECT_EQ(cameras_of(topology, "end-cloud", cloud).size(), 6u);
+  EXPECT_TRUE(cameras_of(topology, "end-cloud", edge).empty());
+}
+
+TEST(MultiView, Lab7IsSingleViewAndMixedOrRepeatedViewsAreRejected) {
+  const auto lab7 = mapping::load_topology(mapping::shipped_topology_dir() + "/lab7.json");
+  EXPECT_FALSE(is_multi_view(lab7));
+  EXPECT_EQ(record_owners(lab7, "mapping"), lab7.of_tier(mapping::Tier::End));
+  auto mixed = mapping::load_topology(mapping::shipped_topology_dir() + "/ddnn6.json");
+  mixed.devices[0].views.clear();
+  EXPECT_THROW(is_multi_view(mixed), ConfigError);
+  auto repeated = mapping::load_topology(mapping::shipped_topology_dir() + "/ddnn6.json");
+  repeated.devices[1].views = repeated.devices[0].views;
+  EXPECT_THROW(cameras_of(repeated, "mapping", repeated.index_of("edge")), ConfigError);
+}
+
+}  // namespace
