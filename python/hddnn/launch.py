@@ -61,6 +61,25 @@ def device_count(topology: str) -> int:
     return len(mapping.load_topology(topology)["devices"])
 
 
+def check_views(model: str, topology: str) -> None:
+    """ConfigError unless the model and the topology agree on views: a multi-view
+    model needs end devices that each name one view it has; a single-view one, none."""
+    from . import mapping
+    manifest_path = os.path.join(model, "manifest.json")
+    if not os.path.exists(manifest_path):
+        raise ConfigError(f"model: {manifest_path} missing (is this an `hddnn train --out` folder?)")
+    with open(manifest_path) as f:
+        view_count = json.load(f).get("view_count", 1)
+    ends = [d for d in mapping.load_topology(topology)["devices"] if d["tier"] == "end"]
+    for device in ends:
+        views = device.get("views", [])
+        if view_count == 1 and views:
+            raise ConfigError(f"topology: end device '{device['name']}' names views, but {model} is a single-view model")
+        if view_count > 1 and (len(views) != 1 or not 0 <= views[0] < view_count):
+            raise ConfigError(f"topology: end device '{device['name']}' must name one view in 0..{view_count - 1} "
+                              f"(\"views\": [v]) for the {view_count}-view model {model}")
+
+
 def mpirun_command(config_path: str, ranks: int, mpirun_args: Sequence[str] = ()) -> list:
     mpirun = mpirun_path()
     spans_hosts = any(arg.split("=")[0] in HOST_OPTIONS for arg in mpirun_args)
@@ -72,18 +91,22 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         deadline_ms: float = 0.0, seed: int = 0, threshold: Optional[float] = None,
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
-        kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, **extra) -> Results:
+        kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
+        **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
     bad arguments and CommError when the run produced no results. `kill` lists
     (rank, seconds) pairs: that rank gets SIGKILL from outside, that many seconds
     after every rank has set up. `record_requests` lists every request's record in
-    the results (Results.requests())."""
+    the results (Results.requests()). On a multi-view topology (end devices naming
+    `views`, e.g. ddnn6) with a multi-view model, the cameras' aggregator waits at
+    most `view_wait_ms` for a sample's missing views before answering with those it has."""
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
     for path, what in ((model, "model"), (topology, "topology")):
         if not os.path.exists(path):
             raise ConfigError(f"{what}: {path} does not exist")
+    check_views(model, topology)
     workdir = tempfile.mkdtemp(prefix="hddnn-run-")
     keep_out = out is not None
     out = os.path.abspath(out or os.path.join(workdir, "results.json"))
@@ -97,7 +120,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
               "rate": rate, "duration": duration, "deadline_ms": deadline_ms, "seed": seed,
               "threshold": -1.0 if threshold is None else threshold, "out": out, "emulate": emulate,
               "encrypt": encrypt, "key_file": os.path.abspath(key_file) if key_file else "",
-              "record_requests": record_requests, **extra}
+              "record_requests": record_requests, "view_wait_ms": view_wait_ms, **extra}
     config_path = os.path.join(workdir, "run.json")
     with open(config_path, "w") as f:
         json.dump(config, f, indent=2)

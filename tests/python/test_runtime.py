@@ -179,3 +179,59 @@ def test_killed_coordinator_ends_every_rank_and_keeps_the_records(model, tmp_pat
     config = str(error.value).split("mpirun's log: ")[1].split(")")[0].replace("mpirun.log", "run.json")
     assert os.path.exists(config)
     assert node_processes_of(config) == []
+
+
+QUAD_TOPOLOGY = os.path.join(DATA, "tiny_quad6.json")
+
+
+@pytest.fixture(scope="module")
+def quad_model(tmp_path_factory):
+    """A tiny multi-view model: four cameras each see one quadrant of every sample."""
+    out = tmp_path_factory.mktemp("model") / "tiny_quad"
+    cmd = [sys.executable, "-m", "hddnn", "train", "--spec", os.path.join(DATA, "tiny_quad.json"),
+           "--epochs", "1", "--limit", "3000", "--out", str(out), "--no-progress", "--threads", "2"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    return str(out)
+
+
+@pytest.mark.parametrize("scheme,aggregator", [("end", "edge0"), ("end-cloud", "cloud"), ("mapping", "edge0")])
+def test_multi_view_cameras_send_features_to_their_aggregator(quad_model, scheme, aggregator):
+    # A generous view wait: on a loaded 2-core host a view may trail the others by tens of ms.
+    results = run(quad_model, QUAD_TOPOLOGY, scheme=scheme, rate=15, duration=2.0, threshold=0.5,
+                  view_wait_ms=1000)
+    check_complete(results)
+    assert results["multi_view"] == {"cameras": 4, "answered_with_views_absent": 0, "late_views": 0}
+    exits = results["exit_fraction"]
+    assert exits["end"] == 0
+    if scheme == "end":
+        assert exits["edge"] == 1.0
+    # Every camera sends one sealed 1-bit feature map per sample: tens of bytes each, never its pixels.
+    assert 4 * 20 < results["bytes_per_sample"] < 4 * 196
+    devices = {d["name"]: d for d in results["per_device"]}
+    assert set(devices) == {"cam0", "cam1", "cam2", "cam3", "edge0", "cloud"}
+    answered_by = sum(d["answered_here"] for d in devices.values() if d["name"] in (aggregator, "cloud"))
+    assert answered_by == results["answered"]
+    if scheme == "end-cloud":  # the cloud gathers the views itself: the edge sees no work
+        assert devices["edge0"]["answered_here"] == 0 and devices["edge0"]["utilisation"] == 0
+
+
+def test_killed_camera_loses_nothing_and_the_aggregator_goes_on_without_its_view(quad_model):
+    """DDNN's missing-camera case, live: a camera killed mid-run is detected; the
+    aggregator stops waiting for its view and answers every sample with the others."""
+    results = run(quad_model, QUAD_TOPOLOGY, scheme="mapping", rate=20, duration=4.0, threshold=0.5,
+                  kill=[(1, 1.5)], record_requests=True)
+    check_complete(results)
+    assert results["lost_with_device"] == 0
+    assert [f["rank"] for f in results["failures"]] == [1]
+    assert results["membership"][0]["dead"] == [1]
+    requests = results.requests()
+    after = requests[requests["arrival_ms"] > results["failures"][0]["detected_at_ms"]]
+    assert len(after) > 10
+    assert results["multi_view"]["answered_with_views_absent"] >= len(after)
+
+
+def test_views_of_model_and_topology_must_agree(model, quad_model):
+    with pytest.raises(ConfigError, match="single-view model"):
+        run(model, QUAD_TOPOLOGY, scheme="end", rate=1, duration=1)
+    with pytest.raises(ConfigError, match="must name one view"):
+        run(quad_model, TOPOLOGY, scheme="end", rate=1, duration=1)

@@ -10,7 +10,8 @@ def register(subparsers):
     p.add_argument("--scheme", default="mapping",
                    help="end | end-cloud | mapping, or several separated by commas to compare")
     load = p.add_mutually_exclusive_group()
-    load.add_argument("--rate", type=float, help="requests per second per end device")
+    load.add_argument("--rate", type=float,
+                      help="requests per second per end device (multi-view: per aggregator's shared stream)")
     load.add_argument("--rho", type=float,
                       help="load as the cloud's utilisation under end-cloud (1.2 = jammed)")
     p.add_argument("--duration", type=float, default=5.0, help="seconds of offered requests")
@@ -25,6 +26,8 @@ def register(subparsers):
                    help="SIGKILL a rank this many seconds after every rank has set up (repeatable)")
     p.add_argument("--record-requests", action="store_true",
                    help="list every request's record in the results (\"requests\")")
+    p.add_argument("--view-wait-ms", type=float, default=100.0,
+                   help="multi-view: how long an aggregator waits for a sample's missing views")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
     p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
     p.set_defaults(func=run)
@@ -47,7 +50,7 @@ def run(args) -> int:
                    deadline_ms=args.deadline_ms, seed=args.seed, threshold=args.threshold, out=out,
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
                    mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
-                   record_requests=args.record_requests)
+                   record_requests=args.record_requests, view_wait_ms=args.view_wait_ms)
         print(r.summary_line(), flush=True)
         results.append(r)
     if len(results) > 1:
