@@ -7,6 +7,17 @@ import sys
 import time
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# DDNN's six-camera model, as bench/claims trains it (concat aggregator) and bench/faults kills its cameras.
+DDNN6 = os.path.join(ROOT, "models", "fmnist_ddnn6.json")
+# Training budgets: (epochs, training samples). The hetero one is bench/schemes' model.
+BUDGET = {"ddnn6": (3, 12800), "hetero": (2, 20000)}
+QUICK_BUDGET = {"ddnn6": (1, 1280), "hetero": (1, 1280)}
+
+
+def claims_runs(quick):
+    """Folder of bench/claims' trained models."""
+    return os.path.join(ROOT, "runs", "claims-quick" if quick else "claims")
 
 
 def median_seconds(fn, repeats=5):

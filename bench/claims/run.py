@@ -28,13 +28,10 @@ import common  # noqa: E402
 import ddnn  # noqa: E402
 from hddnn import datasets  # noqa: E402
 
-DDNN6 = os.path.join(ROOT, "models", "fmnist_ddnn6.json")
+DDNN6 = common.DDNN6
 HETERO = os.path.join(ROOT, "models", "fmnist_hetero.json")
 DDNN6_TOPOLOGY = os.path.join(ROOT, "mapping", "topologies", "ddnn6.json")
 AGGREGATORS = ("concat", "max", "avg")
-# Training budgets: (epochs, training samples). The hetero one is bench/schemes' model.
-BUDGET = {"ddnn6": (3, 12800), "hetero": (2, 20000)}
-QUICK_BUDGET = {"ddnn6": (1, 1280), "hetero": (1, 1280)}
 
 
 def spec_with_aggregator(aggregator, folder):
@@ -55,8 +52,8 @@ def spec_with_aggregator(aggregator, folder):
 
 def train_models(quick, epochs, limit):
     """{model: (run folder, seconds this call spent training)}, trained or reused."""
-    budget = QUICK_BUDGET if quick else BUDGET
-    runs = os.path.join(ROOT, "runs", "claims-quick" if quick else "claims")
+    budget = common.QUICK_BUDGET if quick else common.BUDGET
+    runs = common.claims_runs(quick)
     d_epochs, d_limit = budget["ddnn6"]
     models = {}
     for aggregator in AGGREGATORS:

@@ -6,8 +6,9 @@ with --quick), each time SIGKILLing one edge rank (alternating over lab7's edge
 ranks) at a seeded random moment (hddnn.launch.run(kill=...)), and records per run
 the detection time (results["failures"]), the requests re-assigned, offered /
 answered / lost / duplicates, accuracy and latency. Then one run kills an end
-device and reports what happens to its own requests. Prints markdown, writes
-bench/results/faults.json (with "claims") and faults_detection.png.
+device and reports what happens to its own requests, and a pair of ddnn6 runs
+kills one camera (views.py). Prints markdown, writes bench/results/faults.json
+(with "claims") and faults_detection.png.
 
 Every exit's entropy threshold is overridden (default 0: every request escalates
 from its end device) so the edges carry work when they die.
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 import common  # noqa: E402
+import views  # noqa: E402
 from hddnn.errors import CommError  # noqa: E402
 from hddnn.launch import run  # noqa: E402
 from hddnn.load import rate_for_load, read_json  # noqa: E402
@@ -281,15 +283,17 @@ def main(argv):
     rows = edge_runs(model, rate, args.threshold, count)
     end_row = faulty_run(model, rate, args.threshold, ranks_of("end")[0], DURATION / 2, 0, DURATION + 120)
     end_row["offered_without_kill"] = offered_without_kill(model, rate, args.threshold)
+    camera_row, camera_claim = views.camera_kill(args.quick)
     summary = distribution(rows)
-    found = claims(summary, HEARTBEAT_MS)
+    found = claims(summary, HEARTBEAT_MS) + [camera_claim]
     plot(rows)
     meta = {"rate": rate, "threshold": args.threshold, "model": os.path.relpath(trained, ROOT),
             "train_seconds": train_s, "quick": args.quick, "wall_s": time.perf_counter() - start}
     common.write_results("faults", {**meta, "topology": os.path.relpath(TOPOLOGY, ROOT), "rho": RHO,
                                     "duration_s": DURATION, "summary": summary, "runs": rows,
-                                    "end_device_kill": end_row, "claims": found})
+                                    "end_device_kill": end_row, "camera_kill": camera_row, "claims": found})
     report(rows, summary, end_row, found, meta)
+    views.report(camera_row, camera_claim)
     return 0
 
 
