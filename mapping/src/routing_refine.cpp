@@ -23,11 +23,18 @@ double marginal(double mu, double load, double cap) {
   return load > cap ? base * (1.0 + 100.0 * (load - cap) / mu) : base;
 }
 
-// The load at which the marginal delay reaches `price` (inverse of `marginal`).
-double load_at_price(double mu, double cap, double price) {
+// The load at which the marginal delay reaches `price` (inverse of `marginal`), and
+// its derivative with respect to the price.
+struct LoadAtPrice {
+  double load, slope;
+};
+
+LoadAtPrice load_at_price(double mu, double cap, double price) {
   double at_cap = marginal(mu, cap, cap);
-  if (price > at_cap) return cap + (price / at_cap - 1.0) * mu / 100.0;
-  return price <= 1000.0 / mu ? 0.0 : mu - std::sqrt(1000.0 * mu / price);
+  if (price > at_cap) return {cap + (price / at_cap - 1.0) * mu / 100.0, mu / (100.0 * at_cap)};
+  if (price <= 1000.0 / mu) return {0.0, 0.0};
+  double load = mu - std::sqrt(1000.0 * mu / price);
+  return {load, 0.5 * (mu - load) / price};
 }
 
 // The water-filling answer when it puts the whole `rate` on one option k: when k's
@@ -53,16 +60,18 @@ bool whole_on_one(const RoutingProblem& problem, const RoutingStream& stream, do
 }
 
 // Water-filling: the split of `rate` over a stream's options minimising its cost plus
-// the nodes' delays, given the other streams' loads.
+// the nodes' delays, given the other streams' loads. `level` is the stream's marginal
+// cost at its split: read as the starting guess (the last sweep's), updated.
 void best_split(const RoutingProblem& problem, const RoutingStream& stream, double rate,
-                const std::vector<double>& load, std::vector<double>& split) {
-  auto spread = [&](double level) {
-    double total = 0;
+                const std::vector<double>& load, std::vector<double>& split, double& level) {
+  auto spread = [&](double at) {  // the split at level `at`: its total and derivative
+    LoadAtPrice total{0.0, 0.0};
     for (std::size_t k = 0; k < stream.options.size(); ++k) {
       double mu = problem.nodes[stream.options[k].node].service_rate_per_s;
-      double wanted = load_at_price(mu, problem.rho_max * mu, level - stream.options[k].cost_ms);
-      split[k] = std::max(0.0, wanted - load[stream.options[k].node]);
-      total += split[k];
+      LoadAtPrice wanted = load_at_price(mu, problem.rho_max * mu, at - stream.options[k].cost_ms);
+      split[k] = std::max(0.0, wanted.load - load[stream.options[k].node]);
+      total.load += split[k];
+      total.slope += split[k] > 0 ? wanted.slope : 0.0;
     }
     return total;
   };
@@ -73,19 +82,20 @@ void best_split(const RoutingProblem& problem, const RoutingStream& stream, doub
     low = std::min(low, option.cost_ms + marginal(mu, load[option.node], cap));
     high = std::max(high, option.cost_ms + marginal(mu, load[option.node] + rate, cap));
   }
-  // Illinois regula falsi on the increasing spread(level) = rate.
-  double f_low = spread(low) - rate, f_high = spread(high) - rate;
-  for (int i = 0; i < 60 && high - low > 1e-12 * high && f_high != 0; ++i) {
-    double mid = (low * f_high - high * f_low) / (f_high - f_low);
-    if (!(mid > low && mid < high)) mid = 0.5 * (low + high);
-    double f_mid = spread(mid) - rate;
-    if (f_mid < 0) {
-      low = mid, f_low = f_mid, f_high *= 0.5;
-    } else {
-      high = mid, f_high = f_mid, f_low *= 0.5;
-    }
+  // Newton on the increasing spread(level) = rate, kept inside the bracket [low, high]
+  // (bisection where a step would leave it).
+  double at = level > low && level < high ? level : low, excess = 0;
+  for (int i = 0; i < 60; ++i) {
+    LoadAtPrice total = spread(at);
+    excess = total.load - rate;
+    if (std::abs(excess) <= 1e-12 * rate) break;
+    (excess < 0 ? low : high) = at;
+    if (high - low <= 1e-12 * high) break;
+    double next = total.slope > 0 ? at - excess / total.slope : high;
+    at = next > low && next < high ? next : 0.5 * (low + high);
   }
-  double total = spread(high);
+  level = at;
+  double total = excess + rate > 0 ? excess + rate : spread(high).load;
   for (double& f : split) f = total > 0 ? f * rate / total : 0.0;
 }
 
@@ -126,14 +136,14 @@ Coarse coarse_solution(const RoutingProblem& problem, double scale) {
   for (const auto& stream : problem.streams) split.emplace_back(stream.options.size(), 0.0);
   std::vector<std::size_t> order = sweep_order(problem);
   std::vector<char> settled(problem.streams.size(), 0);
-  std::vector<double> before;
+  std::vector<double> before, level(problem.streams.size(), 0.0);
   for (int sweep = 0; sweep < kSweeps; ++sweep)
     for (std::size_t i : order) {
       if (settled[i] && sweep % kFullSweepEvery != 0) continue;
       const RoutingStream& stream = problem.streams[i];
       before = split[i];
       for (std::size_t k = 0; k < stream.options.size(); ++k) coarse.load[stream.options[k].node] -= split[i][k];
-      best_split(problem, stream, scale * stream.rate_per_s, coarse.load, split[i]);
+      best_split(problem, stream, scale * stream.rate_per_s, coarse.load, split[i], level[i]);
       for (std::size_t k = 0; k < stream.options.size(); ++k) coarse.load[stream.options[k].node] += split[i][k];
       settled[i] = before == split[i];
     }
