@@ -67,26 +67,27 @@ class FlowNetwork {
   long flow(std::size_t arc) const { return capacity_[position_[arc]] - residual_[position_[arc]]; }
 
  private:
-  // Sorts the arcs by tail (stable, so ids map to CSR positions) and builds the graph.
+  // Places the arcs by tail (a counting sort keeping insertion order within a tail, so
+  // position_ maps ids to CSR positions) and builds the graph.
   void freeze() {
-    std::vector<std::size_t> order(tail_.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return tail_[a] < tail_[b]; });
-    position_.resize(order.size());
-    std::vector<std::pair<std::size_t, std::size_t>> arcs;
-    std::vector<long> capacity;
-    std::vector<double> weight;
-    for (std::size_t p = 0; p < order.size(); ++p) {
-      position_[order[p]] = p;
-      arcs.emplace_back(tail_[order[p]], head_[order[p]]);
-      capacity.push_back(capacity_[order[p]]);
-      weight.push_back(weight_[order[p]]);
+    std::vector<std::size_t> next(vertices_ + 1, 0);
+    for (std::size_t tail : tail_) ++next[tail + 1];
+    std::partial_sum(next.begin(), next.end(), next.begin());
+    position_.resize(tail_.size());
+    for (std::size_t id = 0; id < tail_.size(); ++id) position_[id] = next[tail_[id]]++;
+    std::vector<std::pair<std::size_t, std::size_t>> arcs(tail_.size());
+    std::vector<long> capacity(tail_.size());
+    std::vector<double> weight(tail_.size());
+    for (std::size_t id = 0; id < tail_.size(); ++id) {
+      arcs[position_[id]] = {tail_[id], head_[id]};
+      capacity[position_[id]] = capacity_[id];
+      weight[position_[id]] = weight_[id];
     }
     graph_ = Graph(boost::edges_are_sorted, arcs.begin(), arcs.end(), vertices_);
-    reverse_.clear();
-    for (std::size_t p = 0; p < order.size(); ++p) {
-      std::size_t twin = order[p] ^ 1;  // an arc and its reverse are added as a pair
-      reverse_.emplace_back(tail_[twin], position_[twin]);
+    reverse_.resize(tail_.size());
+    for (std::size_t id = 0; id < tail_.size(); ++id) {
+      std::size_t twin = id ^ 1;  // an arc and its reverse are added as a pair
+      reverse_[position_[id]] = Edge(tail_[twin], position_[twin]);
     }
     capacity_.swap(capacity), weight_.swap(weight);
     residual_.assign(capacity_.size(), 0);
