@@ -20,7 +20,7 @@ struct Attempt {
   double margin;
   std::size_t window;
 };
-constexpr Attempt kAttempts[] = {{60, 0.0025, 1}, {240, 0.01, 2}};
+constexpr Attempt kAttempts[] = {{60, 0.001, 0}, {240, 0.01, 2}};
 
 // Marginal delay 1000 mu/(mu - l)^2, growing linearly past the cap so the coarse
 // solve may pass through overloaded splits.
