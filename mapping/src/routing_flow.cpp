@@ -10,6 +10,9 @@
 #pragma GCC diagnostic pop
 #include <cmath>
 #include <numeric>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace hddnn::mapping::detail {
 
@@ -26,17 +29,17 @@ double delay(double u) { return u / (1.0 - u); }
 // arc's id is its insertion order, and flow() reads it back after the one solve a
 // network allows.
 class FlowNetwork {
- public:
   using Graph = boost::compressed_sparse_row_graph<boost::directedS>;
   using Edge = Graph::edge_descriptor;
 
-  explicit FlowNetwork(std::size_t vertices) : vertices_(vertices) {}
-
-  /// A property map over the graph's arcs, stored in `values` (indexed by CSR position).
+  // A property map over the graph's arcs, stored in `values` (indexed by CSR position).
   template <class T>
   auto arc_map(std::vector<T>& values) const {
     return boost::make_iterator_property_map(values.begin(), boost::get(boost::edge_index, graph_));
   }
+
+ public:
+  explicit FlowNetwork(std::size_t vertices) : vertices_(vertices) {}
 
   std::size_t add_arc(std::size_t from, std::size_t to, long capacity, double weight) {
     for (auto [tail, head, cap, w] : {std::tuple{from, to, capacity, weight}, std::tuple{to, from, 0L, -weight}}) {
