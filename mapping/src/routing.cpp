@@ -129,6 +129,8 @@ ScaledAnswer solve_at_scale(const RoutingProblem& problem, double scale) {
   detail::DelayPieces pieces = detail::delay_pieces(problem, scale);
   int count = static_cast<int>(pieces.slope.front().size());
   if (auto refined = detail::refine(problem, pieces, scale)) return {*refined, count};
+  // One max flow tells an overload apart before the full min-cost flow is tried.
+  if (!detail::can_carry(problem, scale)) return {{}, count};
   return {detail::solve_flow(problem, pieces, detail::every_piece(problem.streams.size())), count};
 }
 
@@ -140,8 +142,7 @@ RoutingResult solve_routing(const RoutingProblem& problem) {
     result.load_per_s.assign(problem.nodes.size(), 0.0);
     return result;
   }
-  // One max flow tells an overload apart before any min-cost flow is tried.
-  ScaledAnswer answer = detail::can_carry(problem, 1.0) ? solve_at_scale(problem, 1.0) : ScaledAnswer{};
+  ScaledAnswer answer = solve_at_scale(problem, 1.0);
   if (!answer.flow.routed_all) {
     result.feasible = false;
     result.max_scale = max_sustainable_scale(problem);

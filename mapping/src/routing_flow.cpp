@@ -4,46 +4,105 @@
 // positive inside Boost); silence it for these headers only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <boost/graph/push_relabel_max_flow.hpp>
 #include <boost/graph/successive_shortest_path_nonnegative_weights.hpp>
 #pragma GCC diagnostic pop
 #include <cmath>
 #include <numeric>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace hddnn::mapping::detail {
 
 namespace {
-
-using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
-using FlowGraph = boost::adjacency_list<
-    boost::vecS, boost::vecS, boost::directedS, boost::no_property,
-    boost::property<boost::edge_capacity_t, long,
-                    boost::property<boost::edge_residual_capacity_t, long,
-                                    boost::property<boost::edge_reverse_t, Traits::edge_descriptor,
-                                                    boost::property<boost::edge_weight_t, double>>>>>;
-using Edge = Traits::edge_descriptor;
 
 constexpr double kQuantaPerUnit = 1e8;  // flow quanta per unit of the larger of capacity and load
 constexpr double kWeightRange = 1e12;   // largest arc weight
 
 double delay(double u) { return u / (1.0 - u); }
 
-Edge add_arc(FlowGraph& graph, std::size_t from, std::size_t to, long capacity, double weight) {
-  auto forward = boost::add_edge(from, to, graph).first;
-  auto backward = boost::add_edge(to, from, graph).first;
-  boost::put(boost::edge_capacity, graph, forward, capacity);
-  boost::put(boost::edge_capacity, graph, backward, 0);
-  boost::put(boost::edge_weight, graph, forward, weight);
-  boost::put(boost::edge_weight, graph, backward, -weight);
-  boost::put(boost::edge_reverse, graph, forward, backward);
-  boost::put(boost::edge_reverse, graph, backward, forward);
-  return forward;
-}
+// A flow network collected arc by arc, then frozen into a compressed-sparse-row graph
+// (arcs contiguous per vertex, properties in flat vectors) for Boost's max-flow and
+// min-cost-flow algorithms. Each added arc comes with its zero-capacity reverse; an
+// arc's id is its insertion order, and flow() reads it back after the one solve a
+// network allows.
+class FlowNetwork {
+  using Graph = boost::compressed_sparse_row_graph<boost::directedS>;
+  using Edge = Graph::edge_descriptor;
 
-long flow_on(const FlowGraph& graph, const Edge& arc) {
-  return boost::get(boost::edge_capacity, graph, arc) - boost::get(boost::edge_residual_capacity, graph, arc);
-}
+  // A property map over the graph's arcs, stored in `values` (indexed by CSR position).
+  template <class T>
+  auto arc_map(std::vector<T>& values) const {
+    return boost::make_iterator_property_map(values.begin(), boost::get(boost::edge_index, graph_));
+  }
+
+ public:
+  explicit FlowNetwork(std::size_t vertices) : vertices_(vertices) {}
+
+  std::size_t add_arc(std::size_t from, std::size_t to, long capacity, double weight) {
+    for (auto [tail, head, cap, w] : {std::tuple{from, to, capacity, weight}, std::tuple{to, from, 0L, -weight}}) {
+      tail_.push_back(tail), head_.push_back(head), capacity_.push_back(cap), weight_.push_back(w);
+    }
+    return tail_.size() - 2;
+  }
+
+  /// Maximum flow from s to t (push-relabel).
+  long max_flow(std::size_t s, std::size_t t) {
+    freeze();
+    return boost::push_relabel_max_flow(graph_, s, t, arc_map(capacity_), arc_map(residual_), arc_map(reverse_),
+                                        boost::get(boost::vertex_index, graph_));
+  }
+
+  /// Minimum-cost maximum flow from s to t (successive shortest paths, Dijkstra).
+  void min_cost_flow(std::size_t s, std::size_t t) {
+    freeze();
+    std::vector<Edge> pred(vertices_);
+    std::vector<double> distance(vertices_), potential(vertices_);
+    auto index = boost::get(boost::vertex_index, graph_);
+    boost::successive_shortest_path_nonnegative_weights(
+        graph_, s, t, arc_map(capacity_), arc_map(residual_), arc_map(weight_), arc_map(reverse_), index,
+        boost::make_iterator_property_map(pred.begin(), index), boost::make_iterator_property_map(distance.begin(), index),
+        boost::make_iterator_property_map(potential.begin(), index));
+  }
+
+  long flow(std::size_t arc) const { return capacity_[position_[arc]] - residual_[position_[arc]]; }
+
+ private:
+  // Places the arcs by tail (a counting sort keeping insertion order within a tail, so
+  // position_ maps ids to CSR positions) and builds the graph.
+  void freeze() {
+    std::vector<std::size_t> next(vertices_ + 1, 0);
+    for (std::size_t tail : tail_) ++next[tail + 1];
+    std::partial_sum(next.begin(), next.end(), next.begin());
+    position_.resize(tail_.size());
+    for (std::size_t id = 0; id < tail_.size(); ++id) position_[id] = next[tail_[id]]++;
+    std::vector<std::pair<std::size_t, std::size_t>> arcs(tail_.size());
+    std::vector<long> capacity(tail_.size());
+    std::vector<double> weight(tail_.size());
+    for (std::size_t id = 0; id < tail_.size(); ++id) {
+      arcs[position_[id]] = {tail_[id], head_[id]};
+      capacity[position_[id]] = capacity_[id];
+      weight[position_[id]] = weight_[id];
+    }
+    graph_ = Graph(boost::edges_are_sorted, arcs.begin(), arcs.end(), vertices_);
+    reverse_.resize(tail_.size());
+    for (std::size_t id = 0; id < tail_.size(); ++id) {
+      std::size_t twin = id ^ 1;  // an arc and its reverse are added as a pair
+      reverse_[position_[id]] = Edge(tail_[twin], position_[twin]);
+    }
+    capacity_.swap(capacity), weight_.swap(weight);
+    residual_.assign(capacity_.size(), 0);
+  }
+
+  std::size_t vertices_;
+  std::vector<std::size_t> tail_, head_, position_;
+  std::vector<long> capacity_, residual_;
+  std::vector<double> weight_;
+  std::vector<Edge> reverse_;
+  Graph graph_;
+};
 
 std::vector<long> fixed_loads(const RoutingProblem& problem, const DelayPieces& pieces, const FlowSpec& spec) {
   std::vector<long> load(problem.nodes.size(), 0);
@@ -80,7 +139,7 @@ std::vector<std::size_t> kept_breakpoints(const DelayPieces& pieces, const FlowS
 
 // Node j's arcs above `preload`: one per kept segment, at its chord's slope; false
 // when the preload alone passes the cap.
-bool add_pieces(FlowGraph& graph, const DelayPieces& pieces, const FlowSpec& spec, std::size_t node,
+bool add_pieces(FlowNetwork& network, const DelayPieces& pieces, const FlowSpec& spec, std::size_t node,
                 std::size_t vertex, long preload) {
   const auto& bound = pieces.bound[node];
   if (preload > bound.back()) return false;
@@ -88,7 +147,7 @@ bool add_pieces(FlowGraph& graph, const DelayPieces& pieces, const FlowSpec& spe
   for (std::size_t c = 1; c < kept.size(); ++c) {
     long low = std::max(preload, bound[kept[c - 1]]), high = bound[kept[c]];
     if (high > low)
-      add_arc(graph, vertex, 1, high - low, std::round(piece_cost(pieces, node, low, high) / static_cast<double>(high - low)));
+      network.add_arc(vertex, 1, high - low, std::round(piece_cost(pieces, node, low, high) / static_cast<double>(high - low)));
   }
   return true;
 }
@@ -100,17 +159,17 @@ bool can_carry(const RoutingProblem& problem, double scale) {
   for (const auto& node : problem.nodes) capacity += problem.rho_max * node.service_rate_per_s;
   double quantum = capacity / kQuantaPerUnit;
   std::size_t streams = problem.streams.size();
-  FlowGraph graph(2 + streams + problem.nodes.size());
+  FlowNetwork network(2 + streams + problem.nodes.size());
   long supply = 0, unbounded = std::llround(capacity / quantum) + 1;
   for (std::size_t i = 0; i < streams; ++i) {
     long rate = std::llround(scale * problem.streams[i].rate_per_s / quantum);
     supply += rate;
-    add_arc(graph, 0, 2 + i, rate, 0);
-    for (const auto& option : problem.streams[i].options) add_arc(graph, 2 + i, 2 + streams + option.node, unbounded, 0);
+    network.add_arc(0, 2 + i, rate, 0);
+    for (const auto& option : problem.streams[i].options) network.add_arc(2 + i, 2 + streams + option.node, unbounded, 0);
   }
   for (std::size_t j = 0; j < problem.nodes.size(); ++j)
-    add_arc(graph, 2 + streams + j, 1, std::llround(problem.rho_max * problem.nodes[j].service_rate_per_s / quantum), 0);
-  return boost::push_relabel_max_flow(graph, 0, 1) >= supply - static_cast<long>(streams) - 1;
+    network.add_arc(2 + streams + j, 1, std::llround(problem.rho_max * problem.nodes[j].service_rate_per_s / quantum), 0);
+  return network.max_flow(0, 1) >= supply - static_cast<long>(streams) - 1;
 }
 
 FlowSpec every_piece(std::size_t streams) { return FlowSpec{std::vector<int>(streams, -1), {}}; }
@@ -155,20 +214,20 @@ FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces, 
   for (std::size_t i = 0; i < problem.streams.size(); ++i)
     if (spec.fixed_option[i] < 0) routed.push_back(static_cast<int>(i));
   std::size_t first_node = 2 + routed.size();
-  FlowGraph graph(first_node + problem.nodes.size());
+  FlowNetwork network(first_node + problem.nodes.size());
   FlowAnswer answer;
   for (std::size_t j = 0; j < problem.nodes.size(); ++j)
-    if (!add_pieces(graph, pieces, spec, j, first_node + j, preload[j])) return answer;
-  std::vector<std::vector<Edge>> option_arcs;
+    if (!add_pieces(network, pieces, spec, j, first_node + j, preload[j])) return answer;
+  std::vector<std::vector<std::size_t>> option_arcs;
   for (std::size_t r = 0; r < routed.size(); ++r) {
     int i = routed[r];
-    add_arc(graph, 0, 2 + r, pieces.supply[i], 0);
+    network.add_arc(0, 2 + r, pieces.supply[i], 0);
     option_arcs.emplace_back();
     for (std::size_t k = 0; k < problem.streams[i].options.size(); ++k)
-      option_arcs.back().push_back(add_arc(graph, 2 + r, first_node + problem.streams[i].options[k].node,
+      option_arcs.back().push_back(network.add_arc(2 + r, first_node + problem.streams[i].options[k].node,
                                            pieces.supply[i], pieces.cost[i][k]));
   }
-  boost::successive_shortest_path_nonnegative_weights(graph, 0, 1);
+  network.min_cost_flow(0, 1);
   answer.load = preload;
   answer.routed_all = true;
   answer.streams_in_flow = static_cast<int>(routed.size());
@@ -181,7 +240,7 @@ FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces, 
     int i = routed[r];
     long total = 0;
     for (std::size_t k = 0; k < option_arcs[r].size(); ++k) {
-      long flow = flow_on(graph, option_arcs[r][k]);
+      long flow = network.flow(option_arcs[r][k]);
       answer.fraction[i][k] = static_cast<double>(flow);
       answer.load[problem.streams[i].options[k].node] += flow;
       total += flow;

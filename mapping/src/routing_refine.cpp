@@ -10,10 +10,17 @@ namespace hddnn::mapping::detail {
 
 namespace {
 
-constexpr int kSweeps = 30;
 constexpr int kFullSweepEvery = 4;  // other sweeps skip streams the last one left unchanged
-constexpr std::size_t kWindow = 1;  // fine pieces kept each side of the coarse load's
-constexpr double kMargin = 0.01;  // fixed when the gap exceeds 1% of the two prices
+
+// One refinement try: sweeps of the coarse solve so far (cumulative); streams fixed when
+// their best option's price beats the next by more than `margin` of the two; fine
+// pieces kept `window` pieces each side of the coarse load's.
+struct Attempt {
+  int sweeps;
+  double margin;
+  std::size_t window;
+};
+constexpr Attempt kAttempts[] = {{60, 0.001, 0}, {240, 0.01, 2}};
 
 // Marginal delay 1000 mu/(mu - l)^2, growing linearly past the cap so the coarse
 // solve may pass through overloaded splits.
@@ -23,11 +30,18 @@ double marginal(double mu, double load, double cap) {
   return load > cap ? base * (1.0 + 100.0 * (load - cap) / mu) : base;
 }
 
-// The load at which the marginal delay reaches `price` (inverse of `marginal`).
-double load_at_price(double mu, double cap, double price) {
+// The load at which the marginal delay reaches `price` (inverse of `marginal`), and
+// its derivative with respect to the price.
+struct LoadAtPrice {
+  double load, slope;
+};
+
+LoadAtPrice load_at_price(double mu, double cap, double price) {
   double at_cap = marginal(mu, cap, cap);
-  if (price > at_cap) return cap + (price / at_cap - 1.0) * mu / 100.0;
-  return price <= 1000.0 / mu ? 0.0 : mu - std::sqrt(1000.0 * mu / price);
+  if (price > at_cap) return {cap + (price / at_cap - 1.0) * mu / 100.0, mu / (100.0 * at_cap)};
+  if (price <= 1000.0 / mu) return {0.0, 0.0};
+  double load = mu - std::sqrt(1000.0 * mu / price);
+  return {load, 0.5 * (mu - load) / price};
 }
 
 // The water-filling answer when it puts the whole `rate` on one option k: when k's
@@ -53,16 +67,18 @@ bool whole_on_one(const RoutingProblem& problem, const RoutingStream& stream, do
 }
 
 // Water-filling: the split of `rate` over a stream's options minimising its cost plus
-// the nodes' delays, given the other streams' loads.
+// the nodes' delays, given the other streams' loads. `level` is the stream's marginal
+// cost at its split: read as the starting guess (the last sweep's), updated.
 void best_split(const RoutingProblem& problem, const RoutingStream& stream, double rate,
-                const std::vector<double>& load, std::vector<double>& split) {
-  auto spread = [&](double level) {
-    double total = 0;
+                const std::vector<double>& load, std::vector<double>& split, double& level) {
+  auto spread = [&](double at) {  // the split at level `at`: its total and derivative
+    LoadAtPrice total{0.0, 0.0};
     for (std::size_t k = 0; k < stream.options.size(); ++k) {
       double mu = problem.nodes[stream.options[k].node].service_rate_per_s;
-      double wanted = load_at_price(mu, problem.rho_max * mu, level - stream.options[k].cost_ms);
-      split[k] = std::max(0.0, wanted - load[stream.options[k].node]);
-      total += split[k];
+      LoadAtPrice wanted = load_at_price(mu, problem.rho_max * mu, at - stream.options[k].cost_ms);
+      split[k] = std::max(0.0, wanted.load - load[stream.options[k].node]);
+      total.load += split[k];
+      total.slope += split[k] > 0 ? wanted.slope : 0.0;
     }
     return total;
   };
@@ -73,19 +89,20 @@ void best_split(const RoutingProblem& problem, const RoutingStream& stream, doub
     low = std::min(low, option.cost_ms + marginal(mu, load[option.node], cap));
     high = std::max(high, option.cost_ms + marginal(mu, load[option.node] + rate, cap));
   }
-  // Illinois regula falsi on the increasing spread(level) = rate.
-  double f_low = spread(low) - rate, f_high = spread(high) - rate;
-  for (int i = 0; i < 60 && high - low > 1e-12 * high && f_high != 0; ++i) {
-    double mid = (low * f_high - high * f_low) / (f_high - f_low);
-    if (!(mid > low && mid < high)) mid = 0.5 * (low + high);
-    double f_mid = spread(mid) - rate;
-    if (f_mid < 0) {
-      low = mid, f_low = f_mid, f_high *= 0.5;
-    } else {
-      high = mid, f_high = f_mid, f_low *= 0.5;
-    }
+  // Newton on the increasing spread(level) = rate, kept inside the bracket [low, high]
+  // (bisection where a step would leave it).
+  double at = level > low && level < high ? level : low, excess = 0;
+  for (int i = 0; i < 60; ++i) {
+    LoadAtPrice total = spread(at);
+    excess = total.load - rate;
+    if (std::abs(excess) <= 1e-12 * rate) break;
+    (excess < 0 ? low : high) = at;
+    if (high - low <= 1e-12 * high) break;
+    double next = total.slope > 0 ? at - excess / total.slope : high;
+    at = next > low && next < high ? next : 0.5 * (low + high);
   }
-  double total = spread(high);
+  level = at;
+  double total = excess + rate > 0 ? excess + rate : spread(high).load;
   for (double& f : split) f = total > 0 ? f * rate / total : 0.0;
 }
 
@@ -98,12 +115,6 @@ std::vector<double> prices_at(const RoutingProblem& problem, const std::vector<d
   }
   return price;
 }
-
-// The continuous problem after a few sweeps of block-coordinate descent: its node
-// loads (rate per s) and congestion prices.
-struct Coarse {
-  std::vector<double> load, price;
-};
 
 // Streams ordered by their lowest option node, so that a sweep carries a change in
 // one neighbourhood on to the next.
@@ -120,35 +131,56 @@ std::vector<std::size_t> sweep_order(const RoutingProblem& problem) {
   return order;
 }
 
-Coarse coarse_solution(const RoutingProblem& problem, double scale) {
-  Coarse coarse{std::vector<double>(problem.nodes.size(), 0.0), {}};
-  std::vector<std::vector<double>> split;
-  for (const auto& stream : problem.streams) split.emplace_back(stream.options.size(), 0.0);
-  std::vector<std::size_t> order = sweep_order(problem);
-  std::vector<char> settled(problem.streams.size(), 0);
-  std::vector<double> before;
-  for (int sweep = 0; sweep < kSweeps; ++sweep)
-    for (std::size_t i : order) {
-      if (settled[i] && sweep % kFullSweepEvery != 0) continue;
-      const RoutingStream& stream = problem.streams[i];
-      before = split[i];
-      for (std::size_t k = 0; k < stream.options.size(); ++k) coarse.load[stream.options[k].node] -= split[i][k];
-      best_split(problem, stream, scale * stream.rate_per_s, coarse.load, split[i]);
-      for (std::size_t k = 0; k < stream.options.size(); ++k) coarse.load[stream.options[k].node] += split[i][k];
-      settled[i] = before == split[i];
-    }
-  coarse.price = prices_at(problem, coarse.load);
-  return coarse;
-}
+// Block-coordinate descent on the continuous problem (rates x scale): keeps each
+// stream's split and level and the node loads (rate per s), so that later sweeps go on
+// from where the earlier stopped.
+class CoarseDescent {
+ public:
+  CoarseDescent(const RoutingProblem& problem, double scale)
+      : problem_(problem), scale_(scale), order_(sweep_order(problem)), load_(problem.nodes.size(), 0.0),
+        level_(problem.streams.size(), 0.0), settled_(problem.streams.size(), 0) {
+    for (const auto& stream : problem.streams) split_.emplace_back(stream.options.size(), 0.0);
+  }
 
-// Per node, the pieces within kWindow of the piece holding its coarse load.
-std::vector<std::pair<std::size_t, std::size_t>> windows(const DelayPieces& pieces, const std::vector<double>& load) {
+  /// Sweeps until `total` sweeps have been made since construction.
+  void sweep_until(int total) {
+    for (; sweeps_ < total; ++sweeps_)
+      for (std::size_t i : order_)
+        if (!settled_[i] || sweeps_ % kFullSweepEvery == 0) update(i);
+  }
+
+  const std::vector<double>& load() const { return load_; }
+  std::vector<double> price() const { return prices_at(problem_, load_); }
+
+ private:
+  // Stream i's best response to the others' loads.
+  void update(std::size_t i) {
+    const RoutingStream& stream = problem_.streams[i];
+    before_ = split_[i];
+    for (std::size_t k = 0; k < stream.options.size(); ++k) load_[stream.options[k].node] -= split_[i][k];
+    best_split(problem_, stream, scale_ * stream.rate_per_s, load_, split_[i], level_[i]);
+    for (std::size_t k = 0; k < stream.options.size(); ++k) load_[stream.options[k].node] += split_[i][k];
+    settled_[i] = before_ == split_[i];
+  }
+
+  const RoutingProblem& problem_;
+  double scale_;
+  std::vector<std::size_t> order_;
+  std::vector<double> load_, level_, before_;
+  std::vector<std::vector<double>> split_;
+  std::vector<char> settled_;
+  int sweeps_ = 0;
+};
+
+// Per node, the pieces within `width` of the piece holding its coarse load.
+std::vector<std::pair<std::size_t, std::size_t>> windows(const DelayPieces& pieces, const std::vector<double>& load,
+                                                         std::size_t width) {
   std::vector<std::pair<std::size_t, std::size_t>> window;
   for (std::size_t j = 0; j < load.size(); ++j) {
     const auto& bound = pieces.bound[j];
     auto quanta = static_cast<long>(load[j] / pieces.quantum);
     auto piece = static_cast<std::size_t>(std::upper_bound(bound.begin(), bound.end(), quanta) - bound.begin());
-    window.emplace_back(piece > kWindow + 1 ? piece - kWindow - 1 : 0, piece + kWindow + 1);
+    window.emplace_back(piece > width + 1 ? piece - width - 1 : 0, piece + width + 1);
   }
   return window;
 }
@@ -196,17 +228,31 @@ std::vector<int> fix_clear_choices(const RoutingProblem& problem, const DelayPie
   return fixed;
 }
 
-}  // namespace
 
-std::optional<FlowAnswer> refine(const RoutingProblem& problem, const DelayPieces& pieces, double scale) {
-  Coarse coarse = coarse_solution(problem, scale);
-  FlowSpec spec{fix_clear_choices(problem, pieces, coarse.price, kMargin), windows(pieces, coarse.load)};
+// The flow answer of one attempt when it is within kChordTolerance of the Lagrangian
+// bound at the coarse prices or at its own marginal delays.
+std::optional<FlowAnswer> certified_flow(const RoutingProblem& problem, const DelayPieces& pieces, double scale,
+                                         const CoarseDescent& coarse, const Attempt& attempt) {
+  std::vector<double> coarse_price = coarse.price();
+  FlowSpec spec{fix_clear_choices(problem, pieces, coarse_price, attempt.margin),
+                windows(pieces, coarse.load(), attempt.window)};
   FlowAnswer answer = solve_flow(problem, pieces, spec);
   if (!answer.routed_all) return std::nullopt;
   std::vector<double> price = prices_at(problem, node_loads(problem, answer.fraction, scale));
-  double bound = std::max(dual_bound(problem, coarse.price, scale), dual_bound(problem, price, scale));
+  double bound = std::max(dual_bound(problem, coarse_price, scale), dual_bound(problem, price, scale));
   if (routing_objective(problem, answer.fraction, scale) > (1 + kChordTolerance) * bound) return std::nullopt;
   return answer;
+}
+
+}  // namespace
+
+std::optional<FlowAnswer> refine(const RoutingProblem& problem, const DelayPieces& pieces, double scale) {
+  CoarseDescent coarse(problem, scale);
+  for (const Attempt& attempt : kAttempts) {
+    coarse.sweep_until(attempt.sweeps);
+    if (auto answer = certified_flow(problem, pieces, scale, coarse, attempt)) return answer;
+  }
+  return std::nullopt;
 }
 
 }  // namespace hddnn::mapping::detail
