@@ -27,12 +27,6 @@ Server::Server(NodeSetup setup) : Node(std::move(setup), sections_of(setup)) {
 void Server::run() {
   start_clock();
   if (coordinator_) coordinator_->start(start_, start_unix_ms());
-  if (aggregator_) {
-    // The cameras offer the requests on this clock, so arrival times mean the same here.
-    for (auto [camera, view] : aggregator_->cameras()) {
-      transport_.send(camera, comm::MessageType::kPlan, encode_control({{"clock_unix_ms", start_unix_ms()}}));
-    }
-  }
   while (!stopped_) {
     while (auto message = transport_.poll()) handle(*message);
     if (aggregator_) {
@@ -67,6 +61,10 @@ void Server::handle(comm::Message& message) {
         const auto reply = decode_answer(message.payload);
         aggregator_->record(reply, now_ms(), model_.coarse_of(reply.fine));
       }
+      return;
+    case comm::MessageType::kHeartbeat:
+      if (aggregator_) aggregator_->camera_ready(static_cast<int>(message.header.source));
+      if (coordinator_) coordinator_->handle(message);
       return;
     case comm::MessageType::kMembership:
       if (aggregator_) {
@@ -128,10 +126,19 @@ void Server::answer(uint32_t request, uint16_t origin, Tier exit, const ExitDeci
 
 void Server::gather_views() {
   const double now = now_ms();
+  if (aggregator_->ready_to_start()) start_stream(now);
   aggregator_->admit(now);
   for (auto& gathered : aggregator_->take_ready(now)) gathered_.push_back(std::move(gathered));
   meter_.queue_changed(queue_.size() + gathered_.size());
   report_records_when_drained();
+}
+
+void Server::start_stream(double now) {
+  aggregator_->start_stream(now);
+  // The cameras offer the requests on this clock from now on, so arrival times mean the same here.
+  for (auto [camera, view] : aggregator_->cameras()) {
+    transport_.send(camera, comm::MessageType::kPlan, encode_control({{"clock_unix_ms", start_unix_ms() + now}}));
+  }
 }
 
 void Server::serve_gathered(const GatheredViews& gathered) {

@@ -6,7 +6,8 @@
 //          device sent it straight here, exiting there when confident) and
 //          answers from the final exit. The cloud also hosts the Coordinator.
 // In a multi-view setting the server its cameras send to is their aggregator
-// (multi_view.hpp): a ViewAggregator owns the shared requests, the server runs the
+// (multi_view.hpp): a ViewAggregator owns the shared requests (started once every
+// camera has heartbeaten it), the server runs the
 // aggregating edge section on each request's gathered views (with the mask of
 // those present), answers at the edge exit or escalates to the cloud, whose answer
 // comes back here; once drained it sends the records to the coordinator.
@@ -40,6 +41,7 @@ class Server : public Node {
   bool is_cloud() const { return rank_ == setup_.coordinator; }
   // Aggregator side of a multi-view setting.
   void gather_views();
+  void start_stream(double now);
   void serve_gathered(const GatheredViews& gathered);
   void report_records_when_drained();
 

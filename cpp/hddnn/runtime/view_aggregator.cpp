@@ -1,7 +1,5 @@
 #include "hddnn/runtime/view_aggregator.hpp"
 
-#include <set>
-
 #include "hddnn/data/fashion_mnist.hpp"
 
 namespace hddnn::runtime {
@@ -31,15 +29,29 @@ ViewAggregator::ViewAggregator(const RunConfig& config, int rank, std::map<int, 
 void ViewAggregator::open(const std::vector<uint32_t>& requests) {
   for (uint32_t request : requests) {
     const auto& arrival = schedule_[request];
-    ledger_.open(request, arrival.at_ms, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
+    ledger_.open(request, zero_ms_ + arrival.at_ms, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
                  static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
   }
 }
 
-void ViewAggregator::admit(double now_ms) { open(schedule_.release(now_ms)); }
+void ViewAggregator::camera_ready(int rank) {
+  if (cameras_.count(rank)) ready_.insert(rank);
+}
+
+bool ViewAggregator::ready_to_start() const {
+  if (started()) return false;
+  for (auto [rank, view] : cameras_) {
+    if (!ready_.count(rank) && !dead_.count(rank)) return false;
+  }
+  return true;
+}
+
+void ViewAggregator::admit(double now_ms) {
+  if (started()) open(schedule_.release(now_ms - zero_ms_));
+}
 
 void ViewAggregator::add_view(const Work& work, uint64_t wire_bytes, double now_ms) {
-  if (work.request >= schedule_.size()) return;  // not a request of this stream
+  if (!started() || work.request >= schedule_.size()) return;  // not a request of this stream
   open(schedule_.release_through(work.request));
   ledger_.at(work.request).bytes_up += static_cast<uint32_t>(wire_bytes);
   gathering_.add(work.request, work.view, work.features, now_ms);
@@ -47,7 +59,9 @@ void ViewAggregator::add_view(const Work& work, uint64_t wire_bytes, double now_
 
 void ViewAggregator::camera_died(int rank) {
   auto it = cameras_.find(rank);
-  if (it != cameras_.end()) gathering_.drop_view(it->second);
+  if (it == cameras_.end()) return;
+  dead_.insert(rank);
+  gathering_.drop_view(it->second);
 }
 
 std::vector<GatheredViews> ViewAggregator::take_ready(double now_ms) {
@@ -61,8 +75,8 @@ void ViewAggregator::record(const Answer& answer, double now_ms, int coarse_pred
 }
 
 bool ViewAggregator::drained(double now_ms) const {
-  if (!schedule_.done()) return false;
-  return ledger_.all_answered() || now_ms > (config_.duration_s + config_.drain_timeout_s) * 1000.0;
+  if (!started() || !schedule_.done()) return false;
+  return ledger_.all_answered() || now_ms - zero_ms_ > (config_.duration_s + config_.drain_timeout_s) * 1000.0;
 }
 
 nlohmann::json ViewAggregator::report(double clock_unix_ms) const {

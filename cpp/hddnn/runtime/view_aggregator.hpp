@@ -4,6 +4,10 @@
 // request's record as it arrives, gathers the cameras' views (ViewGathering: all
 // live cameras, or as many as came within `view_wait_ms`), and records answers.
 //
+// The stream starts once every camera is ready (each heartbeats its aggregator
+// until then; a camera declared dead is not awaited): start_stream() sets its zero
+// on the aggregator's clock, and the cameras take the same zero (the aggregator's
+// kPlan), so a camera still loading its model never starts behind a backlog.
 // Contract: every offered request has one record here; latency runs from the
 // shared arrival time to the answer at the aggregator. A camera declared dead
 // stops being waited for; its views are absent from later requests, which the
@@ -16,6 +20,7 @@
 #include <torch/types.h>
 
 #include <map>
+#include <set>
 
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/payloads.hpp"
@@ -30,6 +35,12 @@ class ViewAggregator {
   /// cameras: camera rank -> view; views: the model's view set ("grid6"...) and count.
   ViewAggregator(const RunConfig& config, int rank, std::map<int, int> cameras, int view_count);
 
+  void camera_ready(int rank);
+  /// Whether every camera not declared dead is ready (and the stream not started yet).
+  bool ready_to_start() const;
+  /// The shared stream's zero on this rank's clock (its arrivals are offsets from it).
+  void start_stream(double zero_ms) { zero_ms_ = zero_ms; }
+  bool started() const { return zero_ms_ >= 0; }
   /// Opens the records of the requests arrived by now_ms.
   void admit(double now_ms);
   void add_view(const Work& work, uint64_t wire_bytes, double now_ms);
@@ -48,6 +59,8 @@ class ViewAggregator {
 
   const RunConfig& config_;
   std::map<int, int> cameras_;
+  std::set<int> ready_, dead_;
+  double zero_ms_ = -1;
   torch::Tensor fine_labels_, coarse_labels_;
   ArrivalSchedule schedule_;
   RequestLedger ledger_;

@@ -26,6 +26,8 @@ void ViewDevice::run() {
   while (!stopped_) {
     if (clock_aligned_) {
       for (uint32_t request : schedule_.release(now_ms())) queue_.push_back(request);
+    } else {
+      announce_ready_if_due();
     }
     meter_.queue_changed(queue_.size());
     while (auto message = transport_.poll()) handle(*message);
@@ -42,6 +44,13 @@ void ViewDevice::run() {
     }
     check_coordinator_alive();
   }
+}
+
+void ViewDevice::announce_ready_if_due() {
+  // Under end-cloud the aggregator is the coordinator, which gets the regular heartbeats.
+  if (aggregator_ == setup_.coordinator || now_ms() - last_ready_ms_ < config_.heartbeat_ms) return;
+  last_ready_ms_ = now_ms();
+  transport_.send(aggregator_, comm::MessageType::kHeartbeat, encode_control({}));
 }
 
 void ViewDevice::serve_one() {

@@ -21,12 +21,14 @@ class ViewDevice : public Node {
  private:
   void serve_one();
   void handle(const comm::Message& message);
+  void announce_ready_if_due();
 
   torch::Tensor views_;  ///< N x 1 x H x W: this device's view of every test sample
   int aggregator_;
   ArrivalSchedule schedule_;
   std::deque<uint32_t> queue_;
   bool clock_aligned_ = false;
+  double last_ready_ms_ = -1e9;
   bool stopped_ = false;
 };
 
