@@ -22,8 +22,9 @@ FAULTS = 3
 REASON = {"flip": "failed authentication", "wrong-key": "failed authentication", "truncate": "malformed",
           "replay": "replayed or out of window"}
 WINDOW = 16  # bytes of an input searched for in the captured frames
-# zlib on clear payloads (CBOR heartbeats and reports, packed features) measured 0.35-0.45 (see docs/privacy.md).
-CLEAR_RATIO_BOUND = 0.7
+# zlib compressed/original size of clear payloads, measured over seeds 0-2 (docs/privacy.md):
+# all of them (mostly the CBOR report) 0.21-0.22, the work frames' packed features 0.65-0.66.
+CLEAR_RATIO_BOUND = {"all": 0.35, "work": 0.8}
 
 
 @pytest.mark.parametrize("kind,rank,scheme", [
@@ -130,16 +131,23 @@ def test_no_input_bytes_leave_an_end_device(captured):
         assert input_windows(image) & leaky
 
 
-def zlib_ratio(frames) -> float:
-    payloads = b"".join(f.body for sent in frames.values() for f in sent)
-    return len(zlib.compress(payloads, 9)) / len(payloads)
+def zlib_ratios(frames) -> dict:
+    """zlib (level 9) compressed/original size of the concatenated bodies of all captured
+    frames, and of the work frames alone (the features)."""
+    sent = [f for rank_frames in frames.values() for f in rank_frames]
+    ratios = {}
+    for name, bodies in (("all", [f.body for f in sent]), ("work", [f.body for f in sent if f.type == "work"])):
+        payloads = b"".join(bodies)
+        ratios[name] = len(zlib.compress(payloads, 9)) / len(payloads)
+    return ratios
 
 
 def test_sealed_payloads_do_not_compress_and_clear_ones_do(captured):
     results, frames = captured
-    ratio = zlib_ratio(frames)
-    print(f"zlib ratio over captured payloads, encrypted={results['crypto']['encrypted']}: {ratio:.4f}")
-    if results["crypto"]["encrypted"]:
-        assert ratio >= 0.98
-    else:
-        assert ratio <= CLEAR_RATIO_BOUND
+    ratios = zlib_ratios(frames)
+    print(f"zlib ratio over captured payloads, encrypted={results['crypto']['encrypted']}: {ratios}")
+    for name, ratio in ratios.items():
+        if results["crypto"]["encrypted"]:
+            assert ratio >= 0.98, name
+        else:
+            assert ratio <= CLEAR_RATIO_BOUND[name], name

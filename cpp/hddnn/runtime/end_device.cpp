@@ -11,7 +11,7 @@ namespace hddnn::runtime {
 namespace {
 
 constexpr double kIdleWaitMs = 1.0;
-constexpr double kMinRetransmitTimeoutMs = 300;
+constexpr double kMinRetransmitTimeoutMs = 1000;  // RFC 6298's minimum: a hiccup of the host is not a loss
 
 }  // namespace
 
