@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
