@@ -1,9 +1,11 @@
-// Runtime bindings: the discrete-event simulator and synthetic topologies. The
-// live runtime runs as hddnn-node under mpirun (see python/hddnn/launch.py).
+// Runtime bindings: the discrete-event simulator, synthetic topologies, and the run
+// config check the launcher makes before starting hddnn-node under mpirun (see
+// python/hddnn/launch.py).
 #include <pybind11/stl.h>
 
 #include "hddnn/mapping/profile.hpp"
 #include "hddnn/mapping/topology.hpp"
+#include "hddnn/runtime/run_config.hpp"
 #include "hddnn/sim/simulator.hpp"
 #include "registry.hpp"
 
@@ -29,11 +31,18 @@ std::string simulate(const std::string& topology_json, const std::string& profil
   return sim::simulate(topology, profile, config).dump();
 }
 
+void check_run_config(const std::string& config_json) {
+  const auto config = nlohmann::json::parse(config_json).get<runtime::RunConfig>();
+  runtime::check_tamper_ranks(config, mapping::load_topology(config.topology).devices.size());
+}
+
 }  // namespace
 
 void register_runtime(py::module_& m) {
   m.def("simulate", &simulate, py::arg("topology_json"), py::arg("profile_json"), py::arg("config_json"),
         "Runs the discrete-event simulator; returns the results file as JSON text.");
+  m.def("check_run_config", &check_run_config, py::arg("config_json"),
+        "Checks a run config as every hddnn-node rank will; ConfigError names the bad field.");
   m.def("synthetic_topology", [](int ends, int edges) {
     return mapping::topology_to_json(sim::synthetic_topology(ends, edges)).dump();
   });

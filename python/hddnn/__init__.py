@@ -12,6 +12,7 @@ from . import errors
 from . import datasets
 from .network import Network
 from . import mapping
+from .launch import run
 from .errors import (CommError, ConfigError, CryptoError, DataError, HddnnError,
                      PeerLostError)
 
@@ -20,5 +21,5 @@ __version__ = _core.__version__
 # MPI initialised by hddnn is finalised by hddnn (skipped after a peer failure).
 atexit.register(_core.mpi_finalize)
 
-__all__ = ["datasets", "mapping", "errors", "HddnnError", "ConfigError", "DataError", "CommError",
+__all__ = ["datasets", "mapping", "errors", "run", "HddnnError", "ConfigError", "DataError", "CommError",
            "PeerLostError", "CryptoError", "__version__"]

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from . import _core
 from .errors import CommError, ConfigError
 from .results import Results
 
@@ -27,6 +28,7 @@ LOCAL_MPIRUN_FLAGS = HOST_MPIRUN_FLAGS + LOOPBACK_MPIRUN_FLAGS
 RUN_MPIRUN_FLAGS = ["--enable-recovery", "--mca", "btl", "self,vader,tcp"]
 HOST_OPTIONS = ("--hostfile", "-hostfile", "--machinefile", "-machinefile", "--host", "-host", "-H")
 SCHEMES = ("end", "end-cloud", "mapping")
+TAMPER_SYNTAX = "KIND@RANK[:COUNT]"
 
 
 def node_binary() -> str:
@@ -92,6 +94,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
         kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
+        tamper: Iterable[str] = (),
         **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
@@ -100,27 +103,41 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     after every rank has set up. `record_requests` lists every request's record in
     the results (Results.requests()). On a multi-view topology (end devices naming
     `views`, e.g. ddnn6) with a multi-view model, the cameras' aggregator waits at
-    most `view_wait_ms` for a sample's missing views before answering with those it has."""
+    most `view_wait_ms` for a sample's missing views before answering with those it has.
+    `tamper` is a test hook: "KIND@RANK[:COUNT]" entries (flip, replay, wrong-key,
+    truncate: that rank's first COUNT data frames, default 1; capture: every frame it
+    sends, into <out>.rank<RANK>.capture, listed in the results' "captures");
+    results["crypto"]["injected"] counts the faults."""
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
     for path, what in ((model, "model"), (topology, "topology")):
         if not os.path.exists(path):
             raise ConfigError(f"{what}: {path} does not exist")
     check_views(model, topology)
-    workdir = tempfile.mkdtemp(prefix="hddnn-run-")
+    tamper = [parse_tamper(entry) for entry in tamper]
     keep_out = out is not None
+    if any(entry["kind"] == "capture" for entry in tamper) and not keep_out:
+        raise ConfigError("tamper: capture needs out= (capture files are written beside the results)")
+    workdir = tempfile.mkdtemp(prefix="hddnn-run-")
     out = os.path.abspath(out or os.path.join(workdir, "results.json"))
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    _remove_rank_files(out, (".json", ".error.json", ".ready"))
-    if encrypt and key_file is None:
-        from . import crypto
+    fresh_key = encrypt and key_file is None
+    if fresh_key:
         key_file = os.path.join(workdir, "cluster.key")
-        crypto.keygen(key_file)
     config = {"model": os.path.abspath(model), "topology": os.path.abspath(topology), "scheme": scheme,
               "rate": rate, "duration": duration, "deadline_ms": deadline_ms, "seed": seed,
               "threshold": -1.0 if threshold is None else threshold, "out": out, "emulate": emulate,
               "encrypt": encrypt, "key_file": os.path.abspath(key_file) if key_file else "",
-              "record_requests": record_requests, "view_wait_ms": view_wait_ms, **extra}
+              "record_requests": record_requests, "view_wait_ms": view_wait_ms, "tamper": tamper, **extra}
+    try:
+        _core.check_run_config(json.dumps(config))
+    except ConfigError:
+        shutil.rmtree(workdir)
+        raise
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    _remove_rank_files(out, (".json", ".error.json", ".ready", ".capture"))
+    if fresh_key:
+        from . import crypto
+        crypto.keygen(key_file)
     config_path = os.path.join(workdir, "run.json")
     with open(config_path, "w") as f:
         json.dump(config, f, indent=2)
@@ -138,6 +155,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     log.close()
     results = _collect(out, stderr, log_path)
     results["kills"] = killer.done
+    results["captures"] = sorted(glob.glob(glob.escape(out) + ".rank*.capture"))
     _remove_rank_files(out, (".ready",))
     if not keep_out:
         results.path = None
@@ -171,6 +189,19 @@ def parse_kill(text: str) -> Tuple[int, float]:
         return int(rank), float(seconds)
     except ValueError:
         raise ConfigError(f"kill: expected RANK@SECONDS, got '{text}'") from None
+
+
+def parse_tamper(text: str) -> dict:
+    """'KIND@RANK[:COUNT]' -> {"kind", "rank", "count"} (count 1 by default). The kind
+    and the values are checked with the rest of the run config."""
+    kind, sep, where = text.partition("@")
+    rank, _, count = where.partition(":")
+    try:
+        if not sep or not kind:
+            raise ValueError
+        return {"kind": kind, "rank": int(rank), "count": int(count) if count else 1}
+    except ValueError:
+        raise ConfigError(f"tamper: expected {TAMPER_SYNTAX}, got '{text}'") from None
 
 
 def rank_pids(mpirun_pid: int) -> dict:

@@ -47,10 +47,10 @@ class Results(dict):
 
     def requests(self):
         """pandas DataFrame of every request's record (runs with record_requests=True):
-        id, origin, arrival_ms and answered_ms on the coordinator's clock (answers 0:
-        never answered; arrival_ms -1: lost with its end device), exit, labels and
-        predictions, bytes_up, answers, lost_with_device, plus latency_ms (NaN when
-        unanswered)."""
+        id, origin, sample (its test-split image), arrival_ms and answered_ms on the
+        coordinator's clock (answers 0: never answered; arrival_ms -1: lost with its end
+        device), exit, labels and predictions, bytes_up, answers, resends (overdue work
+        sent again), lost_with_device, plus latency_ms (NaN when unanswered)."""
         import pandas as pd
         if "requests" not in self:
             raise ConfigError("results: no per-request records (run with record_requests=True)")

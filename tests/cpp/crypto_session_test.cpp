@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/handshake.hpp"
 #include "hddnn/crypto/replay_window.hpp"
@@ -132,6 +134,19 @@ TEST(LinkSession, WrongClusterKeyCannotForgeData) {
   Link stranger = make_link(other, other);
   auto wire = stranger.a.seal(MessageType::kWork, nullptr, 0);
   EXPECT_EQ(rejection_of(link.b, wire), Rejection::kForged);
+}
+
+TEST(LinkSession, SameHeaderSealedUnderARandomKeyIsForgedAndLeavesTheWindowOpen) {
+  ClusterKey key = ClusterKey::generate();
+  Link link = make_link(key, key);
+  auto payload = bytes(40);
+  auto genuine = link.a.seal(MessageType::kWork, payload.data(), payload.size());
+  const auto header = comm::decode_header(genuine.data(), genuine.size());
+  auto forged = seal_frame(header, payload.data(), payload.size(), random_link_key());
+  ASSERT_EQ(forged.size(), genuine.size());
+  EXPECT_TRUE(std::equal(forged.begin(), forged.begin() + comm::kHeaderBytes, genuine.begin()));
+  EXPECT_EQ(rejection_of(link.b, forged), Rejection::kForged);
+  EXPECT_TRUE(link.b.open(genuine.data(), genuine.size()).message);  // the sequence was not used up
 }
 
 TEST(Handshake, HelloUnderAnotherKeyOrAlteredIsRefused) {

@@ -1,4 +1,5 @@
-// The runtime's torch-free parts: payload codecs, arrivals, routing, metrics.
+// The runtime's torch-free parts: payload codecs, arrivals, routing, metrics,
+// run config (tamper hook entries), retransmission timeouts.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/outcome.hpp"
 #include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/round_trip.hpp"
 #include "hddnn/runtime/router.hpp"
 #include "hddnn/runtime/run_config.hpp"
 
@@ -135,6 +137,23 @@ TEST(Outcome, SummarizeCountsLossAccuracyAndExits) {
   EXPECT_NEAR(r["per_device"][0]["utilisation"].get<double>(), 0.5, 1e-12);
 }
 
+TEST(Outcome, CryptoSumsRejectionsInjectionsAndResends) {
+  std::vector<RequestOutcome> requests = {answered(1, 0, 10, 3, 3, Tier::kEdge), answered(2, 0, 10, 3, 3, Tier::kEdge)};
+  requests[0].resends = 2;
+  DeviceStats edge, end;
+  edge.rejected = 3;
+  edge.rejected_by_reason = {{"failed authentication", 2}, {"malformed", 1}};
+  end.rejected = 1;
+  end.rejected_by_reason = {{"failed authentication", 1}};
+  end.injected = {{"flip", 3}};
+  auto crypto = summarize(requests, {edge, end}, RunInfo{})["crypto"];
+  EXPECT_EQ(crypto["rejected"], 4);
+  EXPECT_EQ(crypto["rejected_by_reason"]["failed authentication"], 3);
+  EXPECT_EQ(crypto["rejected_by_reason"]["malformed"], 1);
+  EXPECT_EQ(crypto["injected"], nlohmann::json({{"flip", 3}}));
+  EXPECT_EQ(crypto["resent"], 2);
+}
+
 TEST(RunConfig, RejectsUnknownSchemeAndWrongTypes) {
   nlohmann::json j = {{"model", "m"}, {"topology", "t"}, {"scheme", "edge-only"}};
   EXPECT_THROW(j.get<RunConfig>(), ConfigError);
@@ -143,6 +162,69 @@ TEST(RunConfig, RejectsUnknownSchemeAndWrongTypes) {
   EXPECT_THROW(j.get<RunConfig>(), ConfigError);
   j["rate"] = 5;
   EXPECT_EQ(j.get<RunConfig>().rate_per_s, 5);
+}
+
+// The ConfigError thrown for `j`, or "" when it loads.
+std::string config_error(const nlohmann::json& j) {
+  try {
+    j.get<RunConfig>();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(RunConfig, TamperEntriesAreCheckedNamingTheField) {
+  nlohmann::json j = {{"model", "m"}, {"topology", "t"}, {"out", "r.json"},
+                      {"tamper", {{{"kind", "wrong-key"}, {"rank", 2}, {"count", 3}}, {{"kind", "capture"}, {"rank", 0}}}}};
+  const auto config = j.get<RunConfig>();
+  ASSERT_EQ(config.tamper.size(), 2u);
+  EXPECT_EQ(config.tamper[0].kind, TamperKind::kWrongKey);
+  EXPECT_EQ(config.tamper[0].count, 3);
+  EXPECT_EQ(config.tamper[1].count, 1);
+  EXPECT_EQ(nlohmann::json(config)["tamper"][0]["kind"], "wrong-key");
+  EXPECT_THROW(check_tamper_ranks(config, 2), ConfigError);
+  EXPECT_NO_THROW(check_tamper_ranks(config, 3));
+  for (const auto& [entry, message] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"kind", "melt"}, {"rank", 0}}, "kind 'melt' unknown"},
+           {{{"kind", "flip"}, {"rank", -1}}, "rank must be >= 0"},
+           {{{"kind", "flip"}, {"rank", 0}, {"count", 0}}, "count must be >= 1"},
+           {{{"kind", "flip"}}, "expected {"},
+           {{{"kind", "flip"}, {"rank", "zero"}}, "wrong type"}}) {
+    j["tamper"] = {entry};
+    EXPECT_NE(config_error(j).find("'tamper'"), std::string::npos) << entry;
+    EXPECT_NE(config_error(j).find(message), std::string::npos) << config_error(j);
+  }
+  j["tamper"] = {{{"kind", "flip"}, {"rank", 1}}, {{"kind", "flip"}, {"rank", 1}}};
+  EXPECT_NE(config_error(j).find("listed twice"), std::string::npos);
+  j["tamper"] = {{{"kind", "flip"}, {"rank", 1}}};
+  j["encrypt"] = false;
+  EXPECT_NE(config_error(j).find("needs encrypt"), std::string::npos);
+  j["tamper"] = {{{"kind", "capture"}, {"rank", 1}}};
+  EXPECT_EQ(config_error(j), "");
+  j["out"] = "";
+  EXPECT_NE(config_error(j).find("capture needs 'out'"), std::string::npos);
+}
+
+TEST(RoundTripEstimator, TimeoutHasAFloorFollowsTheRoundTripAndBacksOff) {
+  RoundTripEstimator estimator(300);
+  EXPECT_EQ(estimator.smoothed_ms(), 0);
+  EXPECT_EQ(estimator.timeout_ms(0), 300);
+  estimator.predict(40);  // srtt 40, rttvar 20: 2 x (40 + 80)
+  EXPECT_EQ(estimator.timeout_ms(0), 300);
+  estimator.predict(100);
+  EXPECT_DOUBLE_EQ(estimator.timeout_ms(0), 600);
+  estimator.observe(200);  // the first sample replaces the prediction: srtt 200, rttvar 100
+  estimator.predict(10);   // ignored once sampled
+  EXPECT_DOUBLE_EQ(estimator.smoothed_ms(), 200);
+  EXPECT_DOUBLE_EQ(estimator.timeout_ms(0), 1200);
+  EXPECT_DOUBLE_EQ(estimator.timeout_ms(2), 4800);
+  estimator.observe(300);  // rttvar 100 + 0.25 x (100 - 100), srtt 200 + 0.2 x 100
+  EXPECT_DOUBLE_EQ(estimator.smoothed_ms(), 220);
+  EXPECT_DOUBLE_EQ(estimator.timeout_ms(0), 2 * (220 + 4 * 100));
+  for (int i = 0; i < 200; ++i) estimator.observe(10);
+  EXPECT_EQ(estimator.timeout_ms(0), 300);
+  EXPECT_THROW(RoundTripEstimator(0), ConfigError);
 }
 
 }  // namespace

@@ -30,9 +30,9 @@ TEST(ArrivalSchedule, ReleasesInOrderAsTheClockPasses) {
 
 TEST(RequestLedger, FirstAnswerCountsAndDuplicatesAreDropped) {
   RequestLedger ledger(3, 250);
-  ledger.open(0, 12.5, 9, 2);
-  ledger.open(1, 20, 1, 0);
-  EXPECT_THROW(ledger.open(3, 30, 1, 0), HddnnError);  // out of order
+  ledger.open(0, 12.5, 4711, 9, 2);
+  ledger.open(1, 20, 12, 1, 0);
+  EXPECT_THROW(ledger.open(3, 30, 13, 1, 0), HddnnError);  // out of order
   EXPECT_FALSE(ledger.all_answered());
   EXPECT_TRUE(ledger.answer({0, 1, false, 9, 0}, 40, 2));
   EXPECT_FALSE(ledger.answer({0, 2, false, 7, 0}, 50, 2));  // duplicate
@@ -40,6 +40,7 @@ TEST(RequestLedger, FirstAnswerCountsAndDuplicatesAreDropped) {
   const auto& r = ledger.at(0);
   EXPECT_EQ(r.id, (uint64_t(3) << 32) | 0);
   EXPECT_EQ(r.origin, 3);
+  EXPECT_EQ(r.sample, 4711);
   EXPECT_EQ(r.answers, 2);
   EXPECT_EQ(r.fine_pred, 9);
   EXPECT_EQ(r.exit, Tier::kEdge);

@@ -1,5 +1,5 @@
-"""The distributed runtime under mpirun: a tiny trained model over a 4-device
-topology (2 end devices, 1 edge, 1 cloud), each scheme a few seconds."""
+"""The distributed runtime under mpirun: a tiny trained model (conftest's `model`) over a
+4-device topology (2 end devices, 1 edge, 1 cloud), each scheme a few seconds."""
 import glob
 import json
 import os
@@ -18,15 +18,6 @@ TOPOLOGY = os.path.join(DATA, "tiny4.json")
 pytestmark = pytest.mark.mpi
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    out = tmp_path_factory.mktemp("model") / "tiny"
-    cmd = [sys.executable, "-m", "hddnn", "train", "--spec", os.path.join(DATA, "tiny_hetero.json"),
-           "--epochs", "1", "--limit", "3000", "--out", str(out), "--no-progress", "--threads", "2"]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
-    return str(out)
-
-
 def check_complete(results):
     assert results["offered"] > 20
     assert results["answered"] == results["offered"]
@@ -41,6 +32,8 @@ def test_scheme_answers_every_request(model, scheme, tmp_path):
     check_complete(results)
     assert results["scheme"] == scheme
     assert results["crypto"]["encrypted"] is True and results["crypto"]["rejected"] == 0
+    # No frame was lost, so no answer was overdue: nothing re-sent, no answer twice.
+    assert results["crypto"]["resent"] == 0 and results["duplicate_answers_dropped"] == 0
     exits = results["exit_fraction"]
     if scheme == "end":
         assert exits["end"] == 1.0 and results["bytes_per_sample"] == 0

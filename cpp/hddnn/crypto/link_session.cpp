@@ -44,16 +44,30 @@ LinkSession::LinkSession(int self, int peer, SecureBuffer send_key, SecureBuffer
     throw CryptoError("link session keys must be 32 bytes");
 }
 
-std::vector<uint8_t> LinkSession::seal(comm::MessageType type, const uint8_t* payload, size_t size) {
+std::vector<uint8_t> seal_frame(comm::Header header, const uint8_t* payload, size_t size, const SecureBuffer& key) {
   if (size > comm::kMaxPayloadBytes - kSealBytes)
     throw CryptoError("payload of " + std::to_string(size) + " bytes is above the wire limit");
-  comm::Header header{static_cast<uint32_t>(self_), static_cast<uint32_t>(peer_), next_sequence_++, type,
-                      comm::kFlagSealed, static_cast<uint32_t>(size + kSealBytes)};
+  header.flags |= comm::kFlagSealed;
+  header.payload_length = static_cast<uint32_t>(size + kSealBytes);
   std::vector<uint8_t> wire(comm::kHeaderBytes + size + kSealBytes);
   comm::encode_header(header, wire.data());
   Nonce nonce = nonce_for(header);
   crypto_aead_xchacha20poly1305_ietf_encrypt(wire.data() + comm::kHeaderBytes, nullptr, payload, size, wire.data(),
-                                             comm::kHeaderBytes, nullptr, nonce.data(), send_key_.data());
+                                             comm::kHeaderBytes, nullptr, nonce.data(), key.data());
+  return wire;
+}
+
+SecureBuffer random_link_key() {
+  ensure_sodium();
+  SecureBuffer key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  crypto_aead_xchacha20poly1305_ietf_keygen(key.data());
+  return key;
+}
+
+std::vector<uint8_t> LinkSession::seal(comm::MessageType type, const uint8_t* payload, size_t size) {
+  comm::Header header{static_cast<uint32_t>(self_), static_cast<uint32_t>(peer_), next_sequence_, type, 0, 0};
+  auto wire = seal_frame(header, payload, size, send_key_);
+  ++next_sequence_;
   return wire;
 }
 

@@ -30,6 +30,13 @@ enum class Rejection { kMalformed, kMisaddressed, kUnsealed, kNoSession, kReplay
 constexpr int kRejectionKinds = 7;
 std::string to_string(Rejection reason);
 
+/// A complete sealed wire frame: `header` (its sealed flag and payload_length set
+/// here) as associated data, payload encrypted under `key` with the header's nonce.
+std::vector<uint8_t> seal_frame(comm::Header header, const uint8_t* payload, size_t size, const SecureBuffer& key);
+
+/// A fresh random link key (crypto_aead_xchacha20poly1305_ietf_keygen).
+SecureBuffer random_link_key();
+
 /// An opened message, or the reason the frame was dropped.
 struct OpenResult {
   std::optional<comm::Message> message;

@@ -10,13 +10,13 @@
 namespace hddnn::runtime {
 namespace {
 
-constexpr double kLatencySmoothing = 0.2;  // weight of the newest escalation round trip
 constexpr double kIdleWaitMs = 1.0;
+constexpr double kMinRetransmitTimeoutMs = 1000;  // RFC 6298's minimum: a hiccup of the host is not a loss
 
 }  // namespace
 
 EndDevice::EndDevice(NodeSetup setup)
-    : Node(std::move(setup), {Tier::kEnd}), ledger_(rank_, config_.deadline_ms) {
+    : Node(std::move(setup), {Tier::kEnd}), ledger_(rank_, config_.deadline_ms), round_trip_(kMinRetransmitTimeoutMs) {
   auto test = data::load_fashion_mnist({"", "test", "single", config_.seed, 5000, config_.test_limit});
   images_ = test.images;
   fine_labels_ = test.fine;
@@ -32,6 +32,7 @@ void EndDevice::run() {
   while (!stopped_) {
     admit_arrivals();
     while (auto message = transport_.poll()) handle(*message);
+    resend_overdue();
     heartbeat_if_due({{"arrivals", schedule_.released()}});
     if (!queue_.empty()) {
       serve_one();
@@ -56,7 +57,7 @@ void EndDevice::run() {
 void EndDevice::admit_arrivals() {
   for (uint32_t request : schedule_.release(now_ms())) {
     const auto& arrival = schedule_[request];
-    ledger_.open(request, arrival.at_ms, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
+    ledger_.open(request, arrival.at_ms, arrival.sample, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
                  static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
     queue_.push_back(request);
   }
@@ -70,7 +71,7 @@ void EndDevice::serve_one() {
   const auto result = compute(Tier::kEnd, images_[schedule_[request].sample]);
   const auto decision = model_.decide(Tier::kEnd, result, config_.threshold);
   if (config_.scheme == "end" || decision.fine_confident) return answer_locally(request, decision, false);
-  const bool escalation_too_late = config_.deadline_ms > 0 && predicted_escalation_ms_ > config_.deadline_ms;
+  const bool escalation_too_late = config_.deadline_ms > 0 && round_trip_.smoothed_ms() > config_.deadline_ms;
   if (escalation_too_late && decision.coarse_confident) return answer_locally(request, decision, true);
   escalate(request, result);
   if (pending_.count(request) == 0) answer_locally(request, decision, false);  // nowhere to send it
@@ -78,7 +79,7 @@ void EndDevice::serve_one() {
 
 void EndDevice::escalate(uint32_t request, const SectionResult& result) {
   Work work{request, static_cast<uint16_t>(rank_), Stage::kEdge, 0, model_.pack(Tier::kEnd, result.features)};
-  Pending pending{-1, std::move(work), now_ms()};
+  Pending pending{-1, std::move(work)};
   if (send_work(pending)) pending_.emplace(request, std::move(pending));
 }
 
@@ -88,11 +89,23 @@ bool EndDevice::send_work(Pending& pending) {
   if (pending.destination < 0 && config_.scheme != "end") pending.destination = setup_.coordinator;
   if (pending.destination < 0) return false;
   pending.work.stage = pending.destination == setup_.coordinator ? Stage::kEdgeThenCloud : Stage::kEdge;
+  pending.sent_ms = now_ms();
+  ++pending.sends;
   auto payload = encode_work(pending.work);
   ledger_.at(pending.work.request).bytes_up +=
       static_cast<uint32_t>(comm::wire_size(payload.size(), transport_.encrypted()));
   transport_.send(pending.destination, comm::MessageType::kWork, std::move(payload));
   return true;
+}
+
+void EndDevice::resend_overdue() {
+  const double now = now_ms();
+  for (auto& [request, pending] : pending_) {
+    auto& record = ledger_.at(request);
+    if (now - pending.sent_ms < round_trip_.timeout_ms(record.resends)) continue;
+    ++record.resends;
+    send_work(pending);
+  }
 }
 
 void EndDevice::answer_locally(uint32_t request, const ExitDecision& decision, bool coarse_only) {
@@ -116,8 +129,7 @@ void EndDevice::on_answer(const Answer& answer) {
   if (!ledger_.answer(answer, now_ms(), coarse)) return;
   auto it = pending_.find(answer.request);
   if (it == pending_.end()) return;
-  const double round_trip = ledger_.at(answer.request).answered_ms - it->second.sent_ms;
-  predicted_escalation_ms_ += kLatencySmoothing * (round_trip - predicted_escalation_ms_);
+  if (it->second.sends == 1) round_trip_.observe(ledger_.at(answer.request).answered_ms - it->second.sent_ms);
   pending_.erase(it);
 }
 
@@ -125,7 +137,7 @@ void EndDevice::on_plan(const nlohmann::json& plan) {
   std::map<int, double> fractions;
   for (auto& [rank, share] : plan.at("fractions").items()) fractions[std::stoi(rank)] = share.get<double>();
   router_.set_fractions(fractions);
-  if (predicted_escalation_ms_ == 0) predicted_escalation_ms_ = plan.value("predicted_escalation_ms", 0.0);
+  round_trip_.predict(plan.value("predicted_escalation_ms", 0.0));
 }
 
 void EndDevice::on_membership(const nlohmann::json& membership) {

@@ -5,6 +5,10 @@
 //     escalation latency) and the coarse exit is confident, it answers coarse;
 //   - otherwise it escalates the packed features to the router's destination
 //     (never under `end`) and keeps a copy until the answer comes back.
+// Nothing escalated is lost: work whose answer is overdue (RoundTripEstimator's
+// timeout, with backoff) is sent again, which recovers work or answers a receiver
+// rejected (tampered frames, see TamperingTransport); work toward a rank declared
+// dead is re-sent at once. Answers after the first are dropped by request id.
 // Raw inputs never leave the device: the only payload it builds from a request
 // is its section's features (encode_work over pack()).
 // When requests stop and every one is answered (or the drain timeout passes)
@@ -21,6 +25,7 @@
 #include "hddnn/runtime/node.hpp"
 #include "hddnn/runtime/payloads.hpp"
 #include "hddnn/runtime/request_ledger.hpp"
+#include "hddnn/runtime/round_trip.hpp"
 #include "hddnn/runtime/router.hpp"
 
 namespace hddnn::runtime {
@@ -32,9 +37,10 @@ class EndDevice : public Node {
 
  private:
   struct Pending {  // an escalated request awaiting its answer; kept to re-send
-    int destination;
+    int destination = -1;
     Work work;
-    double sent_ms;
+    double sent_ms = 0;  ///< of the latest send
+    uint32_t sends = 0;
   };
 
   void admit_arrivals();
@@ -42,6 +48,8 @@ class EndDevice : public Node {
   void escalate(uint32_t request, const SectionResult& result);
   /// Sends (or re-sends) pending work to the router's next live destination.
   bool send_work(Pending& pending);
+  /// Re-sends pending work whose answer is overdue.
+  void resend_overdue();
   void answer_locally(uint32_t request, const ExitDecision& decision, bool coarse_only);
   void handle(comm::Message& message);
   void on_answer(const Answer& answer);
@@ -59,7 +67,7 @@ class EndDevice : public Node {
   std::map<uint32_t, Pending> pending_;
   Router router_;
   uint64_t reassigned_ = 0;
-  double predicted_escalation_ms_ = 0;
+  RoundTripEstimator round_trip_;
   bool stopped_ = false;
 };
 

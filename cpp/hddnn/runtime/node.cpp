@@ -7,6 +7,7 @@
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/runtime/messages.hpp"
+#include "hddnn/runtime/tampering_transport.hpp"
 
 namespace hddnn::runtime {
 namespace {
@@ -118,6 +119,11 @@ DeviceStats Node::finish_stats() {
   stats.memory_budget_mb = me().memory_mb;
   stats.answered_here = answered_here_;
   stats.rejected = transport_.rejected();
+  for (int reason = 0; reason < crypto::kRejectionKinds; ++reason) {
+    const auto count = transport_.rejected(static_cast<crypto::Rejection>(reason));
+    if (count > 0) stats.rejected_by_reason[crypto::to_string(static_cast<crypto::Rejection>(reason))] = count;
+  }
+  if (auto* tampering = dynamic_cast<const TamperingTransport*>(&transport_)) stats.injected = tampering->injected();
   return stats;
 }
 

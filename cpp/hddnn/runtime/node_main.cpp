@@ -20,6 +20,7 @@
 #include "hddnn/parallel/device_placement.hpp"
 #include "hddnn/runtime/end_device.hpp"
 #include "hddnn/runtime/server.hpp"
+#include "hddnn/runtime/tampering_transport.hpp"
 #include "hddnn/runtime/view_device.hpp"
 
 namespace {
@@ -79,10 +80,12 @@ void run_rank(const std::string& path) {
     throw ConfigError(setup.config.topology + ": " + std::to_string(setup.topology.devices.size()) +
                       " devices but " + std::to_string(size) + " ranks were started");
   }
+  runtime::check_tamper_ranks(setup.config, setup.topology.devices.size());
   // Sections run on the CPU; a device placed on a GPU this host or build cannot give is refused.
   parallel::require_placement_available(setup.topology, rank);
   setup.coordinator = cloud_rank(setup.topology);
-  setup.transport = comm::make_mpi_transport(MPI_COMM_WORLD, transport_options(setup.config, setup.topology, rank));
+  setup.transport = runtime::with_tamper_hook(
+      comm::make_mpi_transport(MPI_COMM_WORLD, transport_options(setup.config, setup.topology, rank)), setup.config);
   const std::string out = setup.config.out;
   auto role = make_role(std::move(setup));
   if (!out.empty()) std::ofstream(out + ".rank" + std::to_string(rank) + ".ready");

@@ -39,6 +39,20 @@ json per_device(const std::vector<DeviceStats>& devices, uint64_t answered) {
   return out;
 }
 
+/// Rejections (by reason) and injected faults (by kind) over every device, and the
+/// re-sends of overdue work that made up for what was rejected.
+json crypto_summary(const std::vector<DeviceStats>& devices, bool encrypted, uint64_t resent) {
+  uint64_t rejected = 0;
+  std::map<std::string, uint64_t> by_reason, injected;
+  for (const auto& d : devices) {
+    rejected += d.rejected;
+    for (const auto& [reason, count] : d.rejected_by_reason) by_reason[reason] += count;
+    for (const auto& [kind, count] : d.injected) injected[kind] += count;
+  }
+  return {{"encrypted", encrypted}, {"rejected", rejected}, {"rejected_by_reason", by_reason},
+          {"injected", injected}, {"resent", resent}};
+}
+
 }  // namespace
 
 std::string tier_name(Tier tier) {
@@ -71,13 +85,14 @@ json summarize(const std::vector<RequestOutcome>& requests, const std::vector<De
                const RunInfo& info) {
   std::unordered_map<uint64_t, int> seen;
   uint64_t answered = 0, lost_with_device = 0, fine_ok = 0, coarse_ok = 0, on_time = 0, bytes_up = 0;
-  uint64_t extra_answers = 0, duplicates = 0;
+  uint64_t extra_answers = 0, duplicates = 0, resent = 0;
   uint64_t exits[3] = {0, 0, 0};
   std::vector<double> latencies;
   double first_arrival = INFINITY, last_answer = 0;
   for (const auto& r : requests) {
     if (++seen[r.id] == 2) ++duplicates;
     bytes_up += r.bytes_up;
+    resent += r.resends;
     extra_answers += r.answers > 1 ? r.answers - 1 : 0;
     if (!r.lost_with_device) first_arrival = std::min(first_arrival, r.arrival_ms);  // else: time unknown
     if (r.answers == 0) {
@@ -94,8 +109,8 @@ json summarize(const std::vector<RequestOutcome>& requests, const std::vector<De
   }
   const uint64_t offered = requests.size();
   const double per_answered = answered > 0 ? 1.0 / answered : 0.0;
-  uint64_t wire = 0, rejected = 0;
-  for (const auto& d : devices) wire += d.bytes_sent, rejected += d.rejected;
+  uint64_t wire = 0;
+  for (const auto& d : devices) wire += d.bytes_sent;
   json results = {
       {"scheme", info.scheme}, {"topology", info.topology}, {"model", info.model},
       {"duration_s", info.duration_s}, {"rate_per_s", info.rate_per_s}, {"wall_s", info.wall_s},
@@ -112,7 +127,7 @@ json summarize(const std::vector<RequestOutcome>& requests, const std::vector<De
                          {"cloud", exits[2] * per_answered}}},
       {"per_device", per_device(devices, answered)},
       {"failures", info.failures},
-      {"crypto", {{"encrypted", info.encrypted}, {"rejected", rejected}}},
+      {"crypto", crypto_summary(devices, info.encrypted, resent)},
       {"emulated", info.emulated}};
   for (auto& [key, value] : info.extra.items()) results[key] = value;
   return results;

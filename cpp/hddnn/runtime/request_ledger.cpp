@@ -6,7 +6,7 @@
 
 namespace hddnn::runtime {
 
-void RequestLedger::open(uint32_t request, double arrival_ms, int fine_label, int coarse_label) {
+void RequestLedger::open(uint32_t request, double arrival_ms, int64_t sample, int fine_label, int coarse_label) {
   if (request != records_.size()) {
     throw HddnnError("request ledger: request " + std::to_string(request) + " opened out of order (next is " +
                      std::to_string(records_.size()) + ")");
@@ -14,6 +14,7 @@ void RequestLedger::open(uint32_t request, double arrival_ms, int fine_label, in
   auto& r = records_.emplace_back();
   r.id = (uint64_t(owner_) << 32) | request;
   r.origin = owner_;
+  r.sample = sample;
   r.arrival_ms = arrival_ms;
   r.deadline_ms = deadline_ms_;
   r.fine_label = fine_label;

@@ -1,6 +1,7 @@
 #include "hddnn/runtime/run_config.hpp"
 
 #include <fstream>
+#include <set>
 
 #include "hddnn/errors.hpp"
 
@@ -17,6 +18,22 @@ void read_optional(const nlohmann::json& j, const char* key, T& field) {
   }
 }
 
+constexpr const char* kTamperKinds = "flip, replay, wrong-key, truncate or capture";
+
+void validate_tamper(const RunConfig& c) {
+  std::set<std::pair<TamperKind, int>> seen;
+  for (const auto& spec : c.tamper) {
+    const std::string what = "run config: field 'tamper': " + to_string(spec.kind) + "@" + std::to_string(spec.rank);
+    if (spec.rank < 0) throw ConfigError(what + ": rank must be >= 0");
+    if (spec.count < 1) throw ConfigError(what + ": count must be >= 1");
+    if (!seen.insert({spec.kind, spec.rank}).second) throw ConfigError(what + " is listed twice");
+    if (spec.kind == TamperKind::kCapture && c.out.empty())
+      throw ConfigError(what + ": capture needs 'out' (frames go to <out>.rank<i>.capture)");
+    if (spec.kind != TamperKind::kCapture && !c.encrypt)
+      throw ConfigError(what + ": needs encrypt (in clear nothing authenticates frames)");
+  }
+}
+
 void validate(const RunConfig& c) {
   if (c.scheme != "end" && c.scheme != "end-cloud" && c.scheme != "mapping") {
     throw ConfigError("run config: scheme '" + c.scheme + "' unknown (expected end, end-cloud or mapping)");
@@ -28,9 +45,49 @@ void validate(const RunConfig& c) {
   if (c.topology.empty()) throw ConfigError("run config: topology is required");
   if (c.heartbeat_ms <= 0) throw ConfigError("run config: heartbeat_ms must be > 0");
   if (c.view_wait_ms < 0) throw ConfigError("run config: view_wait_ms must be >= 0");
+  validate_tamper(c);
 }
 
 }  // namespace
+
+std::string to_string(TamperKind kind) {
+  switch (kind) {
+    case TamperKind::kFlip: return "flip";
+    case TamperKind::kReplay: return "replay";
+    case TamperKind::kWrongKey: return "wrong-key";
+    case TamperKind::kTruncate: return "truncate";
+    case TamperKind::kCapture: return "capture";
+  }
+  return "unknown";
+}
+
+TamperKind parse_tamper_kind(const std::string& name) {
+  for (auto kind : {TamperKind::kFlip, TamperKind::kReplay, TamperKind::kWrongKey, TamperKind::kTruncate,
+                    TamperKind::kCapture}) {
+    if (to_string(kind) == name) return kind;
+  }
+  throw ConfigError("run config: field 'tamper': kind '" + name + "' unknown (expected " + kTamperKinds + ")");
+}
+
+void from_json(const nlohmann::json& j, TamperSpec& spec) {
+  if (!j.is_object() || !j.contains("kind") || !j.contains("rank"))
+    throw ConfigError("run config: field 'tamper': expected {\"kind\", \"rank\"[, \"count\"]}, got " + j.dump());
+  spec.kind = parse_tamper_kind(j.at("kind").get<std::string>());
+  spec.rank = j.at("rank").get<int>();
+  spec.count = j.value("count", 1);
+}
+
+void to_json(nlohmann::json& j, const TamperSpec& spec) {
+  j = {{"kind", to_string(spec.kind)}, {"rank", spec.rank}, {"count", spec.count}};
+}
+
+void check_tamper_ranks(const RunConfig& config, size_t ranks) {
+  for (const auto& spec : config.tamper) {
+    if (static_cast<size_t>(spec.rank) >= ranks)
+      throw ConfigError("run config: field 'tamper': rank " + std::to_string(spec.rank) + " is not one of the run's " +
+                        std::to_string(ranks) + " ranks");
+  }
+}
 
 void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "model", c.model_dir);
@@ -51,6 +108,7 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "drain_timeout_s", c.drain_timeout_s);
   read_optional(j, "record_requests", c.record_requests);
   read_optional(j, "view_wait_ms", c.view_wait_ms);
+  read_optional(j, "tamper", c.tamper);
   validate(c);
 }
 
@@ -60,7 +118,7 @@ void to_json(nlohmann::json& j, const RunConfig& c) {
        {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
        {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
        {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
-       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}};
+       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"tamper", c.tamper}};
 }
 
 RunConfig load_run_config(const std::string& path) {

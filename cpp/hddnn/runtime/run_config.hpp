@@ -6,8 +6,23 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace hddnn::runtime {
+
+/// Test hook (privacy tests): what one rank does to the frames it sends. flip, replay,
+/// wrong-key and truncate tamper with its first `count` data frames (kWork, kAnswer);
+/// capture writes every frame it sends to <out>.rank<rank>.capture.
+enum class TamperKind { kFlip, kReplay, kWrongKey, kTruncate, kCapture };
+std::string to_string(TamperKind kind);
+/// "flip" -> kFlip...; ConfigError naming the run config's field 'tamper' otherwise.
+TamperKind parse_tamper_kind(const std::string& name);
+
+struct TamperSpec {
+  TamperKind kind = TamperKind::kFlip;
+  int rank = 0;
+  int count = 1;  ///< data frames to tamper with (capture: unused)
+};
 
 struct RunConfig {
   std::string model_dir;           ///< an `hddnn train --out` folder (export/ and profile.json)
@@ -28,10 +43,16 @@ struct RunConfig {
   double drain_timeout_s = 30;     ///< a run still draining after this gives up on what is left
   bool record_requests = false;    ///< results carry every request's record (coordinator's clock)
   double view_wait_ms = 100;       ///< multi-view: how long an aggregator waits for a sample's missing views
+  std::vector<TamperSpec> tamper;  ///< test hook: fault injection / capture per rank (empty: none)
 };
+
+void from_json(const nlohmann::json& j, TamperSpec& spec);
+void to_json(nlohmann::json& j, const TamperSpec& spec);
 
 void from_json(const nlohmann::json& j, RunConfig& config);
 void to_json(nlohmann::json& j, const RunConfig& config);
 RunConfig load_run_config(const std::string& path);
+/// Throws ConfigError when a tamper entry names a rank the run does not have.
+void check_tamper_ranks(const RunConfig& config, size_t ranks);
 
 }  // namespace hddnn::runtime

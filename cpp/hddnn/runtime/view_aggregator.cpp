@@ -29,7 +29,8 @@ ViewAggregator::ViewAggregator(const RunConfig& config, int rank, std::map<int, 
 void ViewAggregator::open(const std::vector<uint32_t>& requests) {
   for (uint32_t request : requests) {
     const auto& arrival = schedule_[request];
-    ledger_.open(request, zero_ms_ + arrival.at_ms, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
+    ledger_.open(request, zero_ms_ + arrival.at_ms, arrival.sample,
+                 static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
                  static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
   }
 }

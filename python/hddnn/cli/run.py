@@ -24,6 +24,9 @@ def register(subparsers):
     p.add_argument("--key", default=None, help="cluster key file (hddnn keygen); default: a fresh one")
     p.add_argument("--kill", action="append", default=[], metavar="RANK@SECONDS",
                    help="SIGKILL a rank this many seconds after every rank has set up (repeatable)")
+    p.add_argument("--tamper", action="append", default=[], metavar="KIND@RANK[:COUNT]",
+                   help="test hook (repeatable): flip|replay|wrong-key|truncate that rank's first COUNT data "
+                        "frames (default 1), or capture every frame it sends to <out>.rank<RANK>.capture")
     p.add_argument("--record-requests", action="store_true",
                    help="list every request's record in the results (\"requests\")")
     p.add_argument("--view-wait-ms", type=float, default=100.0,
@@ -50,8 +53,12 @@ def run(args) -> int:
                    deadline_ms=args.deadline_ms, seed=args.seed, threshold=args.threshold, out=out,
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
                    mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
-                   record_requests=args.record_requests, view_wait_ms=args.view_wait_ms)
+                   record_requests=args.record_requests, view_wait_ms=args.view_wait_ms, tamper=args.tamper)
         print(r.summary_line(), flush=True)
+        if args.tamper:
+            crypto = r["crypto"]
+            print(f"tamper: injected {crypto['injected']}, rejected {crypto['rejected_by_reason']}, "
+                  f"re-sent {crypto['resent']}, captures {r['captures']}", flush=True)
         results.append(r)
     if len(results) > 1:
         print(compare(results).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
