@@ -94,8 +94,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
         kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
-        tamper: Iterable[str] = (),
-        **extra) -> Results:
+        tamper: Iterable[str] = (), time_scale: float = 1.0, **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
     bad arguments and CommError when the run produced no results. `kill` lists
@@ -107,7 +106,11 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     `tamper` is a test hook: "KIND@RANK[:COUNT]" entries (flip, replay, wrong-key,
     truncate: that rank's first COUNT data frames, default 1; capture: every frame it
     sends, into <out>.rank<RANK>.capture, listed in the results' "captures");
-    results["crypto"]["injected"] counts the faults."""
+    results["crypto"]["injected"] counts the faults. `time_scale` K >= 1 dilates time: the
+    emulated system runs K times slower than the wall clock (compute and link delays
+    last K times longer, every reported time is emulated, kill times are in run
+    seconds), so a small host serves high request rates with its own per-message
+    overhead K times smaller in emulated time; the run takes K times longer."""
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
     for path, what in ((model, "model"), (topology, "topology")):
@@ -127,7 +130,8 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
               "rate": rate, "duration": duration, "deadline_ms": deadline_ms, "seed": seed,
               "threshold": -1.0 if threshold is None else threshold, "out": out, "emulate": emulate,
               "encrypt": encrypt, "key_file": os.path.abspath(key_file) if key_file else "",
-              "record_requests": record_requests, "view_wait_ms": view_wait_ms, "tamper": tamper, **extra}
+              "record_requests": record_requests, "view_wait_ms": view_wait_ms, "tamper": tamper,
+              "time_scale": time_scale, **extra}
     try:
         _core.check_run_config(json.dumps(config))
     except ConfigError:
@@ -143,11 +147,11 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         json.dump(config, f, indent=2)
     ranks = device_count(topology)
     command = mpirun_command(config_path, ranks, list(mpirun_args))
-    limit = timeout if timeout is not None else duration + 120
+    limit = timeout if timeout is not None else duration * time_scale + 120
     log_path = os.path.join(workdir, "mpirun.log")
     log = open(log_path, "w+")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    killer = _Killer(proc.pid, list(kill), out, ranks, limit)
+    killer = _Killer(proc.pid, [(rank, at * time_scale) for rank, at in kill], out, ranks, limit)
     _wait(proc, out, limit)
     killer.cancel()
     log.seek(0)

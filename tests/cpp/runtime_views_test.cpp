@@ -1,5 +1,5 @@
 // The runtime's bookkeeping for request streams and multi-view settings (torch-free):
-// arrival schedules, request ledgers, view gathering, and who aggregates whom.
+// arrival schedules, request ledgers, view gathering, who aggregates whom, run clocks.
 #include <gtest/gtest.h>
 
 #include "hddnn/errors.hpp"
@@ -7,6 +7,7 @@
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/multi_view.hpp"
 #include "hddnn/runtime/request_ledger.hpp"
+#include "hddnn/runtime/run_clock.hpp"
 #include "hddnn/runtime/view_gathering.hpp"
 
 namespace {
@@ -124,6 +125,22 @@ TEST(MultiView, Lab7IsSingleViewAndMixedOrRepeatedViewsAreRejected) {
   auto repeated = mapping::load_topology(mapping::shipped_topology_dir() + "/ddnn6.json");
   repeated.devices[1].views = repeated.devices[0].views;
   EXPECT_THROW(cameras_of(repeated, "mapping", repeated.index_of("edge")), ConfigError);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RunClock, DilatedTimeRunsSlowerAndConvertsBetweenZeros) {
+  using hddnn::runtime::RunClock;
+  RunClock clock(10.0);
+  EXPECT_THROW(RunClock(0.5), hddnn::ConfigError);
+  EXPECT_DOUBLE_EQ(clock.unix_ms_at(50), clock.zero_unix_ms() + 500);
+  // A peer whose zero was 200 wall ms later: its run time 30 is 30 + 20 here.
+  EXPECT_DOUBLE_EQ(clock.from_clock_at(clock.zero_unix_ms() + 200, 30), 50);
+  EXPECT_EQ(clock.wall_duration(2), std::chrono::duration_cast<RunClock::Clock::duration>(std::chrono::milliseconds(20)));
+  clock.align(clock.zero_unix_ms() - 1000);  // the zero one wall second ago: 100 emulated ms
+  EXPECT_NEAR(clock.now_ms(), 100, 20);
 }
 
 }  // namespace

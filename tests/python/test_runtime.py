@@ -228,3 +228,15 @@ def test_views_of_model_and_topology_must_agree(model, quad_model):
         run(model, QUAD_TOPOLOGY, scheme="end", rate=1, duration=1)
     with pytest.raises(ConfigError, match="must name one view"):
         run(quad_model, TOPOLOGY, scheme="end", rate=1, duration=1)
+
+
+def test_time_scale_dilates_the_run_but_not_its_figures(model):
+    """Under time dilation K the run lasts about K times longer on the wall, while
+    emulated latencies keep the topology's link delays (end0 -> cloud: 10 ms each way)."""
+    results = run(model, TOPOLOGY, scheme="end-cloud", rate=10, duration=1.0, threshold=0.0, time_scale=4)
+    check_complete(results)
+    assert results["time_scale"] == 4
+    assert results["wall_s"] >= 3.5
+    assert 20 <= results["latency_ms"]["p50"] < 200
+    with pytest.raises(ConfigError, match="time_scale"):
+        run(model, TOPOLOGY, scheme="end", rate=1, duration=1, time_scale=0.5)

@@ -32,7 +32,7 @@ void write_atomically(const std::string& path, const nlohmann::json& body) {
 Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
     : setup_(setup),
       transport_(transport),
-      start_(std::chrono::steady_clock::now()),
+      clock_(setup.config.time_scale),
       profile_(mapping::load_profile(setup.config.model_dir + "/profile.json")),
       record_owners_(record_owners(setup.topology, setup.config.scheme)),
       multi_view_(is_multi_view(setup.topology)) {
@@ -40,7 +40,7 @@ Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
 }
 
 double Coordinator::now_ms() const {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  return clock_.now_ms();
 }
 
 std::vector<int> Coordinator::ranks_of(mapping::Tier tier) const {
@@ -59,9 +59,8 @@ std::vector<int> Coordinator::live_ranks() const {
   return ranks;
 }
 
-void Coordinator::start(std::chrono::steady_clock::time_point run_start, double run_start_unix_ms) {
-  start_ = run_start;
-  start_unix_ms_ = run_start_unix_ms;
+void Coordinator::start(const RunClock& run_clock) {
+  clock_ = run_clock;
   // Every rank is watched from the start, so one that dies before its first heartbeat is caught.
   for (int rank : live_ranks()) last_heard_ms_[rank] = now_ms();
   send_plan();
@@ -194,11 +193,11 @@ void Coordinator::on_report(int rank, const nlohmann::json& body) {
 }
 
 void Coordinator::add_records(const nlohmann::json& body) {
-  const double shift_ms = body.value("clock_unix_ms", start_unix_ms_) - start_unix_ms_;
+  const double zero = body.value("clock_unix_ms", clock_.zero_unix_ms());
   for (const auto& r : body["records"]) {
     auto record = r.get<RequestOutcome>();
-    record.arrival_ms += shift_ms;
-    if (record.answers > 0) record.answered_ms += shift_ms;
+    record.arrival_ms = clock_.from_clock_at(zero, record.arrival_ms);
+    if (record.answers > 0) record.answered_ms = clock_.from_clock_at(zero, record.answered_ms);
     records_.push_back(record);
   }
   const auto multi_view = body.value("multi_view", nlohmann::json::object());
@@ -254,12 +253,13 @@ void Coordinator::write_results(const DeviceStats& cloud_stats) {
   info.model = config.model_dir;
   info.duration_s = config.duration_s;
   info.rate_per_s = config.rate_per_s;
-  info.wall_s = now_ms() / 1000.0;
+  info.wall_s = now_ms() * clock_.scale() / 1000.0;  // wall seconds, whatever the time scale
   info.encrypted = transport_.encrypted();
   info.emulated = config.emulate;
   info.failures = failures_;
   for (auto& f : info.failures) f.reassigned = reassigned_;
-  info.extra = {{"plans", plan_history_}, {"membership", membership_history_}, {"started_unix_ms", start_unix_ms_}};
+  info.extra = {{"plans", plan_history_}, {"membership", membership_history_}, {"started_unix_ms", clock_.zero_unix_ms()},
+                {"time_scale", clock_.scale()}};
   if (multi_view_) info.extra["multi_view"] = multi_view_summary_;
   if (config.out.empty()) return;
   auto results = summarize(records_, stats_, info);

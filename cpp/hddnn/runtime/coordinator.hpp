@@ -30,8 +30,8 @@ namespace hddnn::runtime {
 class Coordinator {
  public:
   Coordinator(const NodeSetup& setup, comm::Transport& transport);
-  /// Starts watching and planning; the run's clock (the cloud's) began at `run_start`.
-  void start(std::chrono::steady_clock::time_point run_start, double run_start_unix_ms);
+  /// Starts watching and planning on the run's clock (the cloud's).
+  void start(const RunClock& run_clock);
   void tick();
   void handle(const comm::Message& message);
   bool finished() const;
@@ -54,8 +54,7 @@ class Coordinator {
 
   const NodeSetup& setup_;
   comm::Transport& transport_;
-  std::chrono::steady_clock::time_point start_;
-  double start_unix_ms_ = 0;
+  RunClock clock_;
   mapping::ModelProfile profile_;
   std::map<int, double> last_heard_ms_;  ///< every rank but the coordinator, from start()
   std::set<int> heard_from_;

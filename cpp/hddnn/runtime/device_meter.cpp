@@ -6,10 +6,10 @@
 
 namespace hddnn::runtime {
 
-DeviceMeter::DeviceMeter(Clock::time_point start, PowerModel power) : start_(start), power_(power) {}
+DeviceMeter::DeviceMeter(RunClock clock, PowerModel power) : clock_(clock), power_(power) {}
 
 double DeviceMeter::since_start_ms() const {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
+  return clock_.now_ms();
 }
 
 void DeviceMeter::queue_changed(size_t length) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "hddnn/runtime/outcome.hpp"
+#include "hddnn/runtime/run_clock.hpp"
 
 namespace hddnn::runtime {
 
@@ -18,7 +19,8 @@ class DeviceMeter {
  public:
   using Clock = std::chrono::steady_clock;
 
-  DeviceMeter(Clock::time_point start, PowerModel power);
+  /// Measures from the clock's zero, in its (emulated) time.
+  DeviceMeter(RunClock clock, PowerModel power);
   void add_busy(double ms) { busy_ms_ += ms; }
   /// Records that the queue holds `length` items from now on.
   void queue_changed(size_t length);
@@ -28,7 +30,7 @@ class DeviceMeter {
  private:
   double since_start_ms() const;
 
-  Clock::time_point start_;
+  RunClock clock_;
   PowerModel power_;
   double busy_ms_ = 0;
   double queue_area_ = 0, queue_since_ms_ = 0;

@@ -38,29 +38,24 @@ Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
       transport_(*setup_.transport),
       config_(setup_.config),
       rank_(transport_.rank()),
-      start_(Clock::now()),
+      clock_(config_.time_scale),
       model_(config_.model_dir, sections, view_of(setup_.topology.devices.at(rank_))),
-      meter_(start_, power_of(setup_.topology.devices.at(rank_))) {}
+      meter_(clock_, power_of(setup_.topology.devices.at(rank_))) {}
 
 void Node::start_clock() {
-  start_ = Clock::now();
-  start_unix_ms_ = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
-  meter_ = DeviceMeter(start_, power_of(me()));
+  clock_.restart();
+  meter_ = DeviceMeter(clock_, power_of(me()));
   last_heard_coordinator_ms_ = 0;
 }
 
 void Node::align_clock(double zero_unix_ms) {
-  const double wall_now =
-      std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
-  start_ = Clock::now() - std::chrono::duration_cast<Clock::duration>(
-                              std::chrono::duration<double, std::milli>(wall_now - zero_unix_ms));
-  start_unix_ms_ = zero_unix_ms;
-  meter_ = DeviceMeter(start_, power_of(me()));
+  clock_.align(zero_unix_ms);
+  meter_ = DeviceMeter(clock_, power_of(me()));
   last_heard_coordinator_ms_ = now_ms();
   last_heartbeat_ms_ = -1e9;
 }
 
-double Node::now_ms() const { return std::chrono::duration<double, std::milli>(Clock::now() - start_).count(); }
+double Node::now_ms() const { return clock_.now_ms(); }
 
 const mapping::Device& Node::me() const { return setup_.topology.devices.at(rank_); }
 
@@ -73,7 +68,7 @@ SectionResult Node::compute(Tier section, const torch::Tensor& input, const torc
   const double cpu_ms = thread_cpu_ms() - cpu_start;
   const double emulated_ms = config_.emulate ? cpu_ms / me().speed : cpu_ms;
   if (config_.emulate) {
-    std::this_thread::sleep_until(wall_start + std::chrono::duration<double, std::milli>(emulated_ms));
+    std::this_thread::sleep_until(wall_start + clock_.wall_duration(emulated_ms));
   }
   meter_.add_busy(emulated_ms);
   return result;

@@ -17,6 +17,7 @@
 #include "hddnn/mapping/topology.hpp"
 #include "hddnn/runtime/deployed_model.hpp"
 #include "hddnn/runtime/device_meter.hpp"
+#include "hddnn/runtime/run_clock.hpp"
 #include "hddnn/runtime/run_config.hpp"
 
 namespace hddnn::runtime {
@@ -42,7 +43,7 @@ class Node {
   /// Moves the run clock's zero to `zero_unix_ms` on the wall clock (shared with a peer).
   void align_clock(double zero_unix_ms);
   /// The run clock's zero on the wall clock (Unix ms), to align ranks' records.
-  double start_unix_ms() const { return start_unix_ms_; }
+  double start_unix_ms() const { return clock_.zero_unix_ms(); }
   /// Runs `section` on `input` (and a view mask: see DeployedModel::run), sleeping
   /// afterwards so it takes cpu_time/speed.
   SectionResult compute(Tier section, const torch::Tensor& input, const torch::Tensor& mask = {});
@@ -62,8 +63,7 @@ class Node {
   comm::Transport& transport_;
   const RunConfig& config_;
   int rank_;
-  Clock::time_point start_;
-  double start_unix_ms_ = 0;
+  RunClock clock_;
   DeployedModel model_;
   DeviceMeter meter_;
   double last_heartbeat_ms_ = -1e9;

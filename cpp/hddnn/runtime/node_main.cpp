@@ -41,18 +41,23 @@ int cloud_rank(const mapping::Topology& topology) {
   throw ConfigError("topology: no cloud device");
 }
 
+/// A link as emulated under time dilation: its delays last `time_scale` times longer on the wall.
+comm::LinkSpec dilated(const mapping::Link& link, double time_scale) {
+  return {link.latency_ms * time_scale, link.bandwidth_mbps / time_scale};
+}
+
 comm::TransportOptions transport_options(const runtime::RunConfig& config, const mapping::Topology& topology,
                                          int rank) {
   comm::TransportOptions options;
   options.emulate = config.emulate;
   for (const auto& link : topology.devices.at(rank).links) {
-    options.links[link.to] = {link.latency_ms, link.bandwidth_mbps};
+    options.links[link.to] = dilated(link, config.time_scale);
   }
   // Links are symmetric: a device answers over the link its peer declared toward it.
   for (size_t peer = 0; peer < topology.devices.size(); ++peer) {
     for (const auto& link : topology.devices[peer].links) {
       if (link.to == rank && !options.links.count(static_cast<int>(peer))) {
-        options.links[static_cast<int>(peer)] = {link.latency_ms, link.bandwidth_mbps};
+        options.links[static_cast<int>(peer)] = dilated(link, config.time_scale);
       }
     }
   }

@@ -44,6 +44,7 @@ void validate(const RunConfig& c) {
   if (c.model_dir.empty()) throw ConfigError("run config: model (a trained run folder) is required");
   if (c.topology.empty()) throw ConfigError("run config: topology is required");
   if (c.heartbeat_ms <= 0) throw ConfigError("run config: heartbeat_ms must be > 0");
+  if (!(c.time_scale >= 1)) throw ConfigError("run config: time_scale must be >= 1");
   if (c.view_wait_ms < 0) throw ConfigError("run config: view_wait_ms must be >= 0");
   validate_tamper(c);
 }
@@ -108,6 +109,7 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "drain_timeout_s", c.drain_timeout_s);
   read_optional(j, "record_requests", c.record_requests);
   read_optional(j, "view_wait_ms", c.view_wait_ms);
+  read_optional(j, "time_scale", c.time_scale);
   read_optional(j, "tamper", c.tamper);
   validate(c);
 }
@@ -118,7 +120,7 @@ void to_json(nlohmann::json& j, const RunConfig& c) {
        {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
        {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
        {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
-       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"tamper", c.tamper}};
+       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"time_scale", c.time_scale}, {"tamper", c.tamper}};
 }
 
 RunConfig load_run_config(const std::string& path) {

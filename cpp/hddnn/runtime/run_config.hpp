@@ -42,6 +42,7 @@ struct RunConfig {
   int64_t test_limit = -1;         ///< requests draw from the first N test images (-1 = all)
   double drain_timeout_s = 30;     ///< a run still draining after this gives up on what is left
   bool record_requests = false;    ///< results carry every request's record (coordinator's clock)
+  double time_scale = 1;           ///< time dilation: emulated time runs this many times slower than the wall (>= 1)
   double view_wait_ms = 100;       ///< multi-view: how long an aggregator waits for a sample's missing views
   std::vector<TamperSpec> tamper;  ///< test hook: fault injection / capture per rank (empty: none)
 };

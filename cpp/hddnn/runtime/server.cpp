@@ -26,7 +26,7 @@ Server::Server(NodeSetup setup) : Node(std::move(setup), sections_of(setup)) {
 
 void Server::run() {
   start_clock();
-  if (coordinator_) coordinator_->start(start_, start_unix_ms());
+  if (coordinator_) coordinator_->start(clock_);
   while (!stopped_) {
     while (auto message = transport_.poll()) handle(*message);
     if (aggregator_) {
@@ -137,7 +137,7 @@ void Server::start_stream(double now) {
   aggregator_->start_stream(now);
   // The cameras offer the requests on this clock from now on, so arrival times mean the same here.
   for (auto [camera, view] : aggregator_->cameras()) {
-    transport_.send(camera, comm::MessageType::kPlan, encode_control({{"clock_unix_ms", start_unix_ms() + now}}));
+    transport_.send(camera, comm::MessageType::kPlan, encode_control({{"clock_unix_ms", clock_.unix_ms_at(now)}}));
   }
 }
 

@@ -29,6 +29,9 @@ def register(subparsers):
                         "frames (default 1), or capture every frame it sends to <out>.rank<RANK>.capture")
     p.add_argument("--record-requests", action="store_true",
                    help="list every request's record in the results (\"requests\")")
+    p.add_argument("--time-scale", type=float, default=1.0, metavar="K",
+                   help="time dilation: emulated time runs K times slower than the wall (K >= 1; "
+                        "a small host then serves high rates; reported times stay emulated)")
     p.add_argument("--view-wait-ms", type=float, default=100.0,
                    help="multi-view: how long an aggregator waits for a sample's missing views")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
@@ -53,7 +56,8 @@ def run(args) -> int:
                    deadline_ms=args.deadline_ms, seed=args.seed, threshold=args.threshold, out=out,
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
                    mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
-                   record_requests=args.record_requests, view_wait_ms=args.view_wait_ms, tamper=args.tamper)
+                   record_requests=args.record_requests, view_wait_ms=args.view_wait_ms,
+                   time_scale=args.time_scale, tamper=args.tamper)
         print(r.summary_line(), flush=True)
         if args.tamper:
             crypto = r["crypto"]
