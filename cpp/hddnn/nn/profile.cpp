@@ -47,6 +47,18 @@ std::vector<std::vector<c10::IValue>> inputs_at(Network& network, int64_t batch)
   return inputs;
 }
 
+/// Torch's thread count set for a scope, restored after it.
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int threads) : saved_(torch::get_num_threads()) { torch::set_num_threads(threads); }
+  ~ThreadCountScope() { torch::set_num_threads(saved_); }
+  ThreadCountScope(const ThreadCountScope&) = delete;
+  ThreadCountScope& operator=(const ThreadCountScope&) = delete;
+
+ private:
+  int saved_;
+};
+
 }  // namespace
 
 int64_t section_flops(const NetworkSpec& spec, size_t index) {
@@ -61,6 +73,7 @@ int64_t section_flops(const NetworkSpec& spec, size_t index) {
 }
 
 nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome, const std::vector<size_t>& policy_sections) {
+  const ThreadCountScope one_thread(1);
   network.train(false);
   const auto& spec = network.spec();
   const auto one = inputs_at(network, 1), many = inputs_at(network, 32);
