@@ -83,4 +83,4 @@ def report(row, found):
         print(f"Detected after {row['detected_after_ms']:.0f} ms. Requests answered with a view absent: "
               f"{row['multi_view']['answered_with_views_absent']}; accuracy of the whole intact run "
               f"{row['intact_accuracy']:.1%}.\n")
-    print(f"- {'holds' if found['holds'] else '**does not hold**'}: {found['claim']} — {found['ours']}")
+    print(f"Claim (listed with the others above): {'holds' if found['holds'] else 'does not hold'}.")

@@ -240,3 +240,18 @@ def test_time_scale_dilates_the_run_but_not_its_figures(model):
     assert 20 <= results["latency_ms"]["p50"] < 200
     with pytest.raises(ConfigError, match="time_scale"):
         run(model, TOPOLOGY, scheme="end", rate=1, duration=1, time_scale=0.5)
+
+
+def test_aggregator_sends_rejected_escalations_again(quad_model):
+    """A multi-view aggregator keeps its escalations to the cloud until answered: frames
+    altered on the way are rejected by the cloud and sent again once overdue, so every
+    sample is still answered once."""
+    edge = 4  # tiny_quad6: cam0..cam3, edge0, cloud
+    results = run(quad_model, QUAD_TOPOLOGY, scheme="mapping", rate=15, duration=2.0, threshold=0.0,
+                  view_wait_ms=1000, tamper=[f"flip@{edge}:3"], record_requests=True)
+    check_complete(results)
+    crypto = results["crypto"]
+    assert crypto["injected"] == {"flip": 3}
+    assert crypto["rejected"] == 3 and crypto["rejected_by_reason"] == {"failed authentication": 3}
+    assert crypto["resent"] == 3 and results.requests().resends.sum() == 3
+    assert results["duplicate_answers_dropped"] == 0

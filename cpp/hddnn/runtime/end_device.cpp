@@ -11,12 +11,11 @@ namespace hddnn::runtime {
 namespace {
 
 constexpr double kIdleWaitMs = 1.0;
-constexpr double kMinRetransmitTimeoutMs = 1000;  // RFC 6298's minimum: a hiccup of the host is not a loss
 
 }  // namespace
 
 EndDevice::EndDevice(NodeSetup setup)
-    : Node(std::move(setup), {Tier::kEnd}), ledger_(rank_, config_.deadline_ms), round_trip_(kMinRetransmitTimeoutMs) {
+    : Node(std::move(setup), {Tier::kEnd}), ledger_(rank_, config_.deadline_ms), round_trip_(kRetransmitFloorMs) {
   auto test = data::load_fashion_mnist({"", "test", "single", config_.seed, 5000, config_.test_limit});
   images_ = test.images;
   fine_labels_ = test.fine;

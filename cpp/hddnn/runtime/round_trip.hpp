@@ -13,6 +13,9 @@
 
 namespace hddnn::runtime {
 
+/// RFC 6298's minimum timeout: a hiccup of the host is not a loss.
+constexpr double kRetransmitFloorMs = 1000;
+
 class RoundTripEstimator {
  public:
   explicit RoundTripEstimator(double floor_ms);

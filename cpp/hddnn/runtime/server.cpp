@@ -109,6 +109,7 @@ void Server::finish_from_edge(uint32_t request, uint16_t origin, const SectionRe
   if (decision.fine_confident || answer_at_edge) return answer(request, origin, Tier::kEdge, decision);
   if (!is_cloud()) {
     Work onward{request, origin, Stage::kCloud, 0, model_.pack(Tier::kEdge, edge.features)};
+    if (aggregator_ && origin == rank_) aggregator_->escalated(onward, now_ms());
     transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(onward));
     return;
   }
@@ -129,6 +130,9 @@ void Server::gather_views() {
   if (aggregator_->ready_to_start()) start_stream(now);
   aggregator_->admit(now);
   for (auto& gathered : aggregator_->take_ready(now)) gathered_.push_back(std::move(gathered));
+  for (const auto& work : aggregator_->overdue(now)) {
+    transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(work));
+  }
   meter_.queue_changed(queue_.size() + gathered_.size());
   report_records_when_drained();
 }

@@ -73,6 +73,27 @@ std::vector<GatheredViews> ViewAggregator::take_ready(double now_ms) {
 
 void ViewAggregator::record(const Answer& answer, double now_ms, int coarse_pred) {
   ledger_.answer(answer, now_ms, coarse_pred);
+  auto it = escalations_.find(answer.request);
+  if (it == escalations_.end()) return;
+  if (it->second.sends == 1) round_trip_.observe(now_ms - it->second.sent_ms);  // Karn: first sends only
+  escalations_.erase(it);
+}
+
+void ViewAggregator::escalated(const Work& onward, double now_ms) {
+  escalations_[onward.request] = {onward, now_ms, 1};
+}
+
+std::vector<Work> ViewAggregator::overdue(double now_ms) {
+  std::vector<Work> again;
+  for (auto& [request, escalation] : escalations_) {
+    auto& record = ledger_.at(request);
+    if (now_ms - escalation.sent_ms < round_trip_.timeout_ms(record.resends)) continue;
+    ++record.resends;
+    ++escalation.sends;
+    escalation.sent_ms = now_ms;
+    again.push_back(escalation.work);
+  }
+  return again;
 }
 
 bool ViewAggregator::drained(double now_ms) const {

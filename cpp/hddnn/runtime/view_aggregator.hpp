@@ -14,6 +14,9 @@
 // aggregator answers with the views it has. drained() once the schedule is over
 // and every request is answered (or the drain timeout passed); report() is the
 // records report the coordinator collects.
+// Its escalations to the cloud are kept until answered and sent again when the
+// answer is overdue (RoundTripEstimator's timeout), as an end device does, so a
+// frame lost or rejected on the way costs time, not the sample.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -25,6 +28,7 @@
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/payloads.hpp"
 #include "hddnn/runtime/request_ledger.hpp"
+#include "hddnn/runtime/round_trip.hpp"
 #include "hddnn/runtime/run_config.hpp"
 #include "hddnn/runtime/view_gathering.hpp"
 
@@ -49,6 +53,10 @@ class ViewAggregator {
   std::vector<GatheredViews> take_ready(double now_ms);
   /// Records an answer to one of its requests (coarse_pred: the answer's coarse label).
   void record(const Answer& answer, double now_ms, int coarse_pred);
+  /// Keeps a copy of work escalated to the cloud at now_ms until its answer comes.
+  void escalated(const Work& onward, double now_ms);
+  /// Escalations whose answer is overdue at now_ms, to send again (counted as re-sends).
+  std::vector<Work> overdue(double now_ms);
   bool drained(double now_ms) const;
   size_t offered_so_far() const { return schedule_.released(); }
   const std::map<int, int>& cameras() const { return cameras_; }
@@ -65,6 +73,13 @@ class ViewAggregator {
   ArrivalSchedule schedule_;
   RequestLedger ledger_;
   ViewGathering gathering_;
+  struct Escalation {
+    Work work;
+    double sent_ms = 0;
+    uint32_t sends = 1;
+  };
+  std::map<uint32_t, Escalation> escalations_;
+  RoundTripEstimator round_trip_{kRetransmitFloorMs};
   uint64_t partial_ = 0;  ///< requests answered with some views absent
 };
 
