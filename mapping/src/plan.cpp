@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "hddnn/errors.hpp"
 #include "hddnn/mapping/placement.hpp"
@@ -40,6 +41,7 @@ PlacementProblem chain_problem(const Topology& topology, const ModelProfile& pro
     PlacementLayer layer;
     layer.id = section.name;
     layer.inputs = {k == 0 ? kInputLayer : static_cast<int>(k) - 1};
+    if (k == 0) layer.pinned = 0;  // raw inputs never leave the end device
     layer.out_bytes = section.out_bytes;
     layer.param_bytes = section.param_bytes;
     layer.send_weight = profile.reach(k + 1);
@@ -226,24 +228,46 @@ Plan plan_round(const Topology& topology, const ModelProfile& profile, const Pla
   return next;
 }
 
+// Feasible beats infeasible; then the lower predicted mean latency.
+bool better(const Plan& a, const Plan& b) {
+  if (a.feasible != b.feasible) return a.feasible;
+  return a.mean_latency_ms < b.mean_latency_ms;
+}
+
 }  // namespace
 
+// A plan is a fixed point when re-placing it at the congestion it causes itself
+// changes nothing. Prices move by successive averages (step 1/(round+1)), so they
+// settle even where a placement would flip back and forth under a fixed step; a
+// plan that is stable under lagging prices is re-checked at its own congestion
+// (prices jump there when the check fails), so a placement that overloads a
+// device is never taken for converged. The best plan of the rounds is returned.
 Plan plan(const Topology& topology, const ModelProfile& profile, const std::vector<double>& rate_per_end_device,
           const PlanOptions& options) {
   Plan current = initial_plan(topology, profile, rate_per_end_device, options);
+  std::optional<Plan> best;
   std::vector<double> price(topology.devices.size(), 0.0);
-  for (int round = 1; round <= std::max(1, options.max_iterations); ++round) {
+  bool converged = false;
+  int round = 1;
+  for (; round <= std::max(1, options.max_iterations); ++round) {
     Plan next = plan_round(topology, profile, options, current, price);
-    next.iterations = round;
-    next.converged = round > 1 && largest_change(current, next) < 1e-3;
+    const bool stable = round > 1 && largest_change(current, next) < 1e-3;
     current = std::move(next);
-    if (current.converged) break;
-    // Successive averages (step 1/(round+1)): prices settle even where a placement
-    // would flip back and forth under a fixed step.
+    if (!best || better(current, *best)) best = current;
+    if (stable && largest_change(current, plan_round(topology, profile, options, current, current.utilisation)) < 1e-3) {
+      converged = true;
+      break;
+    }
+    if (stable) {
+      price = current.utilisation;
+      continue;
+    }
     double step = 1.0 / (round + 1);
     for (std::size_t n = 0; n < price.size(); ++n) price[n] += step * (current.utilisation[n] - price[n]);
   }
-  return current;
+  best->converged = converged;
+  best->iterations = std::min(round, std::max(1, options.max_iterations));
+  return *best;
 }
 
 }  // namespace hddnn::mapping

@@ -19,6 +19,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from . import _core
 from .errors import CommError, ConfigError
+from .load import profile_at_threshold
 from .results import Results
 
 # As root, on few cores; a run on this host alone talks over loopback only.
@@ -94,7 +95,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
         kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
-        tamper: Iterable[str] = (), time_scale: float = 1.0, **extra) -> Results:
+        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured", **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
     bad arguments and CommError when the run produced no results. `kill` lists
@@ -110,7 +111,12 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     emulated system runs K times slower than the wall clock (compute and link delays
     last K times longer, every reported time is emulated, kill times are in run
     seconds), so a small host serves high request rates with its own per-message
-    overhead K times smaller in emulated time; the run takes K times longer."""
+    overhead K times smaller in emulated time; the run takes K times longer.
+    `compute` says what emulated compute stretches to time/speed: "measured" (each
+    forward's thread CPU time) or "profile" (the section's batch-1 time in the profile:
+    on a crowded host, cold caches and CPU steal inflate measured times; the profile's
+    are what the planner and the simulator price). With `threshold`, the planner's
+    profile carries the escalation fractions of that threshold (load.profile_at_threshold)."""
     if scheme not in SCHEMES:
         raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
     for path, what in ((model, "model"), (topology, "topology")):
@@ -123,15 +129,22 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         raise ConfigError("tamper: capture needs out= (capture files are written beside the results)")
     workdir = tempfile.mkdtemp(prefix="hddnn-run-")
     out = os.path.abspath(out or os.path.join(workdir, "results.json"))
+    profile_path = os.path.join(workdir, "profile.json")
+    try:
+        with open(profile_path, "w") as f:
+            json.dump(profile_at_threshold(model, threshold), f)
+    except ConfigError:
+        shutil.rmtree(workdir)
+        raise
     fresh_key = encrypt and key_file is None
     if fresh_key:
         key_file = os.path.join(workdir, "cluster.key")
-    config = {"model": os.path.abspath(model), "topology": os.path.abspath(topology), "scheme": scheme,
+    config = {"model": os.path.abspath(model), "profile": profile_path, "topology": os.path.abspath(topology), "scheme": scheme,
               "rate": rate, "duration": duration, "deadline_ms": deadline_ms, "seed": seed,
               "threshold": -1.0 if threshold is None else threshold, "out": out, "emulate": emulate,
               "encrypt": encrypt, "key_file": os.path.abspath(key_file) if key_file else "",
               "record_requests": record_requests, "view_wait_ms": view_wait_ms, "tamper": tamper,
-              "time_scale": time_scale, **extra}
+              "time_scale": time_scale, "compute": compute, **extra}
     try:
         _core.check_run_config(json.dumps(config))
     except ConfigError:

@@ -1,5 +1,5 @@
-// The runtime's torch-free parts: payload codecs, arrivals, routing, metrics,
-// run config (tamper hook entries), retransmission timeouts.
+// The runtime's torch-free parts: payload codecs, arrivals, routing, placement,
+// metrics, run config (tamper hook entries), retransmission timeouts.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/outcome.hpp"
 #include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/placement.hpp"
 #include "hddnn/runtime/round_trip.hpp"
 #include "hddnn/runtime/router.hpp"
 #include "hddnn/runtime/run_config.hpp"
@@ -29,6 +30,55 @@ TEST(Payloads, WorkRoundTrip) {
   EXPECT_EQ(back.stage, Stage::kCloud);
   EXPECT_EQ(back.view, 5);
   EXPECT_EQ(back.features, work.features);
+  EXPECT_FALSE(back.relay);
+  work.relay = true;
+  back = decode_work(encode_work(work));
+  EXPECT_TRUE(back.relay);
+  EXPECT_EQ(back.stage, Stage::kCloud);
+}
+
+TEST(Placement, SchemesDefaults) {
+  auto end = Placement::for_scheme("end");
+  EXPECT_FALSE(end.escalates());  // the end exit answers everything
+  EXPECT_EQ(end.local_sections(), 1u);
+  auto end_cloud = Placement::for_scheme("end-cloud").dispatch(true);
+  EXPECT_EQ(end_cloud.stage, Stage::kEdgeThenCloud);
+  EXPECT_FALSE(end_cloud.relay);
+  auto mapping = Placement::for_scheme("mapping");
+  EXPECT_EQ(mapping.dispatch(false).stage, Stage::kEdge);          // edge section at the edge, cloud at the cloud
+  EXPECT_EQ(mapping.dispatch(true).stage, Stage::kEdgeThenCloud);  // straight to the cloud: both there
+}
+
+TEST(Placement, FollowsThePlansTiers) {
+  auto local = Placement::from_names({"end", "end", "end"});
+  EXPECT_FALSE(local.escalates());
+  EXPECT_EQ(local.local_sections(), 3u);
+  EXPECT_THROW(local.dispatch(true), ConfigError);
+
+  auto both_at_edge = Placement::from_names({"end", "edge", "edge"}).dispatch(false);
+  EXPECT_EQ(both_at_edge.stage, Stage::kEdgeThenCloud);
+  EXPECT_FALSE(both_at_edge.relay);
+
+  auto cloud_at_edge = Placement::from_names({"end", "end", "edge"});
+  EXPECT_EQ(cloud_at_edge.local_sections(), 2u);
+  EXPECT_EQ(cloud_at_edge.dispatch(false).stage, Stage::kCloud);
+  EXPECT_FALSE(cloud_at_edge.dispatch(false).relay);
+
+  // Sections placed on the cloud tier, routed through an edge: the edge relays.
+  auto relayed = Placement::from_names({"end", "cloud", "cloud"}).dispatch(false);
+  EXPECT_TRUE(relayed.relay);
+  EXPECT_EQ(relayed.stage, Stage::kEdgeThenCloud);
+  auto relayed_last = Placement::from_names({"end", "end", "cloud"}).dispatch(false);
+  EXPECT_TRUE(relayed_last.relay);
+  EXPECT_EQ(relayed_last.stage, Stage::kCloud);
+  EXPECT_FALSE(Placement::from_names({"end", "end", "cloud"}).dispatch(true).relay);
+}
+
+TEST(Placement, MalformedPlansAreConfigErrors) {
+  EXPECT_THROW(Placement::from_names({"end", "edge"}), ConfigError);
+  EXPECT_THROW(Placement::from_names({"edge", "edge", "cloud"}), ConfigError);  // raw inputs would leave
+  EXPECT_THROW(Placement::from_names({"end", "cloud", "edge"}), ConfigError);   // back down the chain
+  EXPECT_THROW(Placement::from_names({"end", "fog", "cloud"}), ConfigError);
 }
 
 TEST(Payloads, ShortOrBadPayloadsAreCommErrors) {

@@ -115,7 +115,10 @@ def test_profile_format(trained, data):
     assert end["out_bytes"] == 2 * 7 * 7 // 8 + 1  # 98 bits packed
     assert edge["out_bytes"] == 8 * 7 * 7
     assert cloud["out_bytes"] == 0 and cloud["escalate_fraction"] == 0
-    assert 0 <= edge["escalate_fraction"] <= end["escalate_fraction"] <= 1
+    # Conditional fractions: of the samples reaching a section, the share passing on.
+    exits = net.evaluate(data[2])["policy"]["exit_fraction"]
+    assert end["escalate_fraction"] == pytest.approx(1 - exits["end/fine"], abs=1e-6)
+    assert end["escalate_fraction"] * edge["escalate_fraction"] == pytest.approx(exits["cloud/fine"], abs=1e-6)
     for s in profile["sections"]:
         assert s["params"] > 0 and s["flops"] > 0 and s["param_bytes"] >= 4 * s["params"]
         assert s["compute_ms"]["batch1"] > 0 and s["compute_ms"]["batch32"] > 0

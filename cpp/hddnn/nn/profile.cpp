@@ -85,9 +85,14 @@ nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome, c
     for (const auto& p : module.parameters()) params += p.numel();
     for (const auto& p : module.named_attributes(false))
       if (p.value.isTensor()) param_bytes += p.value.toTensor().numel() * p.value.toTensor().element_size();
-    double escalate = 0.0;
-    for (size_t e = 0; e < policy_sections.size(); ++e)
-      if (policy_sections[e] > i) escalate += outcome.fractions[e];
+    // Of the samples reaching section i, the share passing on past it (the planner and
+    // the simulator multiply these along the chain).
+    double reaching = 0.0, passing = 0.0;
+    for (size_t e = 0; e < policy_sections.size(); ++e) {
+      if (policy_sections[e] >= i) reaching += outcome.fractions[e];
+      if (policy_sections[e] > i) passing += outcome.fractions[e];
+    }
+    const double escalate = reaching > 0 ? passing / reaching : 0.0;
     const Shape out = section_output_shape(spec, i);
     sections.push_back({{"name", spec.sections[i].tier}, {"tier", spec.sections[i].tier}, {"params", params},
                         {"flops", section_flops(spec, i)}, {"param_bytes", param_bytes},

@@ -33,7 +33,7 @@ Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
     : setup_(setup),
       transport_(transport),
       clock_(setup.config.time_scale),
-      profile_(mapping::load_profile(setup.config.model_dir + "/profile.json")),
+      profile_(mapping::load_profile(setup.config.profile_path())),
       record_owners_(record_owners(setup.topology, setup.config.scheme)),
       multi_view_(is_multi_view(setup.topology)) {
   for (int rank : ranks_of(mapping::Tier::End)) observed_rate_[rank] = setup_.config.rate_per_s;
@@ -148,26 +148,24 @@ void Coordinator::send_plan() {
   last_plan_ms_ = now_ms();
   if (setup_.config.scheme == "end" || multi_view_) return;
   nlohmann::json record = {{"at_ms", last_plan_ms_}};
-  std::map<int, std::map<int, double>> routing;
+  std::map<int, DeviceOrders> orders;
   if (setup_.config.scheme == "end-cloud") {
-    for (int rank : ranks_of(mapping::Tier::End)) routing[rank] = {{setup_.coordinator, 1.0}};
+    for (int rank : ranks_of(mapping::Tier::End)) orders[rank].fractions = {{setup_.coordinator, 1.0}};
   } else {
-    routing = solve_routing(record);
+    orders = solve_plan(record);
   }
   plan_history_.push_back(record);
-  for (auto& [rank, fractions] : routing) {
+  for (auto& [rank, order] : orders) {
     if (dead_.count(rank)) continue;
-    // A device the plan expects to answer everything locally still escalates through
-    // its parent when a sample is not confident (e.g. under a threshold override).
-    if (fractions.empty()) fractions[setup_.topology.devices[rank].parent] = 1.0;
     nlohmann::json body = {{"fractions", nlohmann::json::object()}};
-    for (auto [destination, share] : fractions) body["fractions"][std::to_string(destination)] = share;
+    for (auto [destination, share] : order.fractions) body["fractions"][std::to_string(destination)] = share;
+    if (!order.sections.empty()) body["sections"] = order.sections;
     if (record.contains("predicted_ms")) body["predicted_escalation_ms"] = record["predicted_ms"];
     transport_.send(rank, comm::MessageType::kPlan, encode_control(body));
   }
 }
 
-std::map<int, std::map<int, double>> Coordinator::solve_routing(nlohmann::json& record) const {
+std::map<int, Coordinator::DeviceOrders> Coordinator::solve_plan(nlohmann::json& record) const {
   std::vector<double> rates;
   for (int rank : ranks_of(mapping::Tier::End)) rates.push_back(dead_.count(rank) ? 0.0 : observed_rate_.at(rank));
   mapping::PlanOptions options;
@@ -176,12 +174,16 @@ std::map<int, std::map<int, double>> Coordinator::solve_routing(nlohmann::json& 
   record["iterations"] = plan.iterations;
   record["predicted_ms"] = plan.mean_latency_ms;
   record["feasible"] = plan.feasible;
-  std::map<int, std::map<int, double>> routing;
+  std::map<int, DeviceOrders> orders;
   for (const auto& device : plan.devices) {
-    routing[device.device] = std::map<int, double>(device.routing.begin(), device.routing.end());
+    auto& order = orders[device.device];
+    order.fractions = std::map<int, double>(device.routing.begin(), device.routing.end());
+    for (auto tier : device.section_tier) order.sections.push_back(mapping::tier_name(tier));
+    auto& routing = record["routing"][std::to_string(device.device)] = nlohmann::json::object();
+    for (auto [destination, share] : order.fractions) routing[std::to_string(destination)] = share;
+    record["sections"][std::to_string(device.device)] = order.sections;
   }
-  record["routing"] = routing;
-  return routing;
+  return orders;
 }
 
 void Coordinator::on_report(int rank, const nlohmann::json& body) {

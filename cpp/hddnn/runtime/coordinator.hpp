@@ -48,7 +48,11 @@ class Coordinator {
   bool done(const std::vector<int>& ranks, const std::set<int>& delivered) const;
   void stop_servers();
   void count_requests_lost_with_dead_owners();
-  std::map<int, std::map<int, double>> solve_routing(nlohmann::json& record) const;
+  struct DeviceOrders {  // what a plan tells one end device
+    std::map<int, double> fractions;    ///< escalation destination rank -> share
+    std::vector<std::string> sections;  ///< tier per section (mapping only)
+  };
+  std::map<int, DeviceOrders> solve_plan(nlohmann::json& record) const;
   std::vector<int> ranks_of(mapping::Tier tier) const;
   std::vector<int> live_ranks() const;
 

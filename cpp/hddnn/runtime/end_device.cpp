@@ -12,10 +12,19 @@ namespace {
 
 constexpr double kIdleWaitMs = 1.0;
 
+// Under `mapping` the plan may place any section on the device.
+std::vector<Tier> sections_of(const NodeSetup& setup) {
+  if (setup.config.scheme == "mapping") return {Tier::kEnd, Tier::kEdge, Tier::kCloud};
+  return {Tier::kEnd};
+}
+
 }  // namespace
 
 EndDevice::EndDevice(NodeSetup setup)
-    : Node(std::move(setup), {Tier::kEnd}), ledger_(rank_, config_.deadline_ms), round_trip_(kRetransmitFloorMs) {
+    : Node(std::move(setup), sections_of(setup)),
+      ledger_(rank_, config_.deadline_ms),
+      placement_(Placement::for_scheme(config_.scheme)),
+      round_trip_(kRetransmitFloorMs) {
   auto test = data::load_fashion_mnist({"", "test", "single", config_.seed, 5000, config_.test_limit});
   images_ = test.images;
   fine_labels_ = test.fine;
@@ -67,18 +76,26 @@ void EndDevice::serve_one() {
   const uint32_t request = queue_.front();
   queue_.pop_front();
   meter_.queue_changed(queue_.size());
-  const auto result = compute(Tier::kEnd, images_[schedule_[request].sample]);
-  const auto decision = model_.decide(Tier::kEnd, result, config_.threshold);
-  if (config_.scheme == "end" || decision.fine_confident) return answer_locally(request, decision, false);
+  const size_t local = placement_.local_sections();
+  SectionResult result;
+  ExitDecision decision;
+  for (size_t k = 0; k < local; ++k) {
+    const Tier section = Placement::section(k);
+    result = compute(section, k == 0 ? images_[schedule_[request].sample] : result.features);
+    decision = model_.decide(section, result, config_.threshold);
+    // The last section placed here answers when nothing is placed above it (always under `end`).
+    if (decision.fine_confident || k + 1 == placement_.size()) return answer_locally(request, section, decision, false);
+  }
+  const Tier last = Placement::section(local - 1);
   const bool escalation_too_late = config_.deadline_ms > 0 && round_trip_.smoothed_ms() > config_.deadline_ms;
-  if (escalation_too_late && decision.coarse_confident) return answer_locally(request, decision, true);
-  escalate(request, result);
-  if (pending_.count(request) == 0) answer_locally(request, decision, false);  // nowhere to send it
+  if (escalation_too_late && decision.coarse_confident) return answer_locally(request, last, decision, true);
+  escalate(request, last, result);
+  if (pending_.count(request) == 0) answer_locally(request, last, decision, false);  // nowhere to send it
 }
 
-void EndDevice::escalate(uint32_t request, const SectionResult& result) {
-  Work work{request, static_cast<uint16_t>(rank_), Stage::kEdge, 0, model_.pack(Tier::kEnd, result.features)};
-  Pending pending{-1, std::move(work)};
+void EndDevice::escalate(uint32_t request, Tier section, const SectionResult& result) {
+  Work work{request, static_cast<uint16_t>(rank_), Stage::kEdge, 0, model_.pack(section, result.features)};
+  Pending pending{-1, std::move(work), placement_};
   if (send_work(pending)) pending_.emplace(request, std::move(pending));
 }
 
@@ -87,7 +104,9 @@ bool EndDevice::send_work(Pending& pending) {
   // With every planned destination dead, the cloud (the coordinator, alive while the run is) takes it.
   if (pending.destination < 0 && config_.scheme != "end") pending.destination = setup_.coordinator;
   if (pending.destination < 0) return false;
-  pending.work.stage = pending.destination == setup_.coordinator ? Stage::kEdgeThenCloud : Stage::kEdge;
+  const Dispatch dispatch = pending.placement.dispatch(pending.destination == setup_.coordinator);
+  pending.work.stage = dispatch.stage;
+  pending.work.relay = dispatch.relay;
   pending.sent_ms = now_ms();
   ++pending.sends;
   auto payload = encode_work(pending.work);
@@ -107,8 +126,8 @@ void EndDevice::resend_overdue() {
   }
 }
 
-void EndDevice::answer_locally(uint32_t request, const ExitDecision& decision, bool coarse_only) {
-  on_answer({request, static_cast<uint8_t>(Tier::kEnd), coarse_only, static_cast<uint8_t>(decision.fine),
+void EndDevice::answer_locally(uint32_t request, Tier exit, const ExitDecision& decision, bool coarse_only) {
+  on_answer({request, static_cast<uint8_t>(exit), coarse_only, static_cast<uint8_t>(decision.fine),
              static_cast<uint8_t>(decision.coarse)});
 }
 
@@ -136,6 +155,7 @@ void EndDevice::on_plan(const nlohmann::json& plan) {
   std::map<int, double> fractions;
   for (auto& [rank, share] : plan.at("fractions").items()) fractions[std::stoi(rank)] = share.get<double>();
   router_.set_fractions(fractions);
+  if (plan.contains("sections")) placement_ = Placement::from_names(plan.at("sections").get<std::vector<std::string>>());
   round_trip_.predict(plan.value("predicted_escalation_ms", 0.0));
 }
 

@@ -1,10 +1,13 @@
 // The end-device role. It offers Poisson requests drawn from the test split,
-// runs each through the end section, and applies the exit policy:
-//   - a confident fine exit answers;
+// runs each through the sections its placement keeps on the device (the end
+// section; under `mapping` whichever the plan places on the end tier, see
+// Placement), and applies the exit policy at each of their exits:
+//   - a confident fine exit answers (the last section of the model always does);
 //   - when an escalation cannot meet the request's deadline (the predicted
 //     escalation latency) and the coarse exit is confident, it answers coarse;
-//   - otherwise it escalates the packed features to the router's destination
-//     (never under `end`) and keeps a copy until the answer comes back.
+//   - otherwise it escalates the last local section's packed features to the
+//     router's destination (never under `end`), with the stage the placement gives
+//     for that destination, and keeps a copy until the answer comes back.
 // Nothing escalated is lost: work whose answer is overdue (RoundTripEstimator's
 // timeout, with backoff) is sent again, which recovers work or answers a receiver
 // rejected (tampered frames, see TamperingTransport); work toward a rank declared
@@ -24,6 +27,7 @@
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/node.hpp"
 #include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/placement.hpp"
 #include "hddnn/runtime/request_ledger.hpp"
 #include "hddnn/runtime/round_trip.hpp"
 #include "hddnn/runtime/router.hpp"
@@ -39,18 +43,19 @@ class EndDevice : public Node {
   struct Pending {  // an escalated request awaiting its answer; kept to re-send
     int destination = -1;
     Work work;
+    Placement placement;  ///< the one its local sections ran under
     double sent_ms = 0;  ///< of the latest send
     uint32_t sends = 0;
   };
 
   void admit_arrivals();
   void serve_one();
-  void escalate(uint32_t request, const SectionResult& result);
+  void escalate(uint32_t request, Tier section, const SectionResult& result);
   /// Sends (or re-sends) pending work to the router's next live destination.
   bool send_work(Pending& pending);
   /// Re-sends pending work whose answer is overdue.
   void resend_overdue();
-  void answer_locally(uint32_t request, const ExitDecision& decision, bool coarse_only);
+  void answer_locally(uint32_t request, Tier exit, const ExitDecision& decision, bool coarse_only);
   void handle(comm::Message& message);
   void on_answer(const Answer& answer);
   void on_plan(const nlohmann::json& plan);
@@ -66,6 +71,7 @@ class EndDevice : public Node {
   std::deque<uint32_t> queue_;
   std::map<uint32_t, Pending> pending_;
   Router router_;
+  Placement placement_;
   uint64_t reassigned_ = 0;
   RoundTripEstimator round_trip_;
   bool stopped_ = false;

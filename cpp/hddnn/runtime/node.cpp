@@ -6,6 +6,7 @@
 
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/mapping/profile.hpp"
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/tampering_transport.hpp"
 
@@ -20,6 +21,15 @@ double thread_cpu_ms() {
 
 PowerModel power_of(const mapping::Device& device) {
   return {device.power_w, device.idle_w, device.radio_nj_per_byte};
+}
+
+std::map<Tier, double> profiled_times(const RunConfig& config) {
+  std::map<Tier, double> times;
+  if (config.compute != "profile") return times;
+  for (const auto& section : mapping::load_profile(config.profile_path()).sections) {
+    times[parse_tier(section.name)] = section.compute_ms_batch1;
+  }
+  return times;
 }
 
 int view_of(const mapping::Device& device) {
@@ -40,7 +50,8 @@ Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
       rank_(transport_.rank()),
       clock_(config_.time_scale),
       model_(config_.model_dir, sections, view_of(setup_.topology.devices.at(rank_))),
-      meter_(clock_, power_of(setup_.topology.devices.at(rank_))) {}
+      meter_(clock_, power_of(setup_.topology.devices.at(rank_))),
+      profiled_ms_(profiled_times(config_)) {}
 
 void Node::start_clock() {
   clock_.restart();
@@ -66,7 +77,8 @@ SectionResult Node::compute(Tier section, const torch::Tensor& input, const torc
   const double cpu_start = thread_cpu_ms();
   SectionResult result = model_.run(section, input, mask);
   const double cpu_ms = thread_cpu_ms() - cpu_start;
-  const double emulated_ms = config_.emulate ? cpu_ms / me().speed : cpu_ms;
+  const double work_ms = profiled_ms_.empty() ? cpu_ms : profiled_ms_.at(section);
+  const double emulated_ms = config_.emulate ? work_ms / me().speed : cpu_ms;
   if (config_.emulate) {
     std::this_thread::sleep_until(wall_start + clock_.wall_duration(emulated_ms));
   }

@@ -1,6 +1,7 @@
 // What every role (end device, edge node, cloud) shares: its transport, the run's
 // configuration and topology, the deployed model, the device meter, and
-// emulated compute (a section's thread CPU time stretched to time/speed).
+// emulated compute (a section's thread CPU time, or its profiled time under the
+// run config's compute "profile", stretched to time/speed).
 //
 // Contract: a Node is driven by one thread, its role's run(); the transport is
 // the only way it talks to other ranks. Heartbeats go to the coordinator every
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -45,7 +47,7 @@ class Node {
   /// The run clock's zero on the wall clock (Unix ms), to align ranks' records.
   double start_unix_ms() const { return clock_.zero_unix_ms(); }
   /// Runs `section` on `input` (and a view mask: see DeployedModel::run), sleeping
-  /// afterwards so it takes cpu_time/speed.
+  /// afterwards so it takes time/speed (time: its CPU time or its profiled time).
   SectionResult compute(Tier section, const torch::Tensor& input, const torch::Tensor& mask = {});
   /// Sends a heartbeat to the coordinator when one is due; `extra` rides along.
   void heartbeat_if_due(const nlohmann::json& extra = nlohmann::json::object());
@@ -69,6 +71,7 @@ class Node {
   double last_heartbeat_ms_ = -1e9;
   double last_heard_coordinator_ms_ = 0;
   uint64_t answered_here_ = 0;
+  std::map<Tier, double> profiled_ms_;  ///< per section, under compute "profile"
 };
 
 }  // namespace hddnn::runtime

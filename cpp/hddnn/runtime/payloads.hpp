@@ -2,8 +2,9 @@
 // (little-endian), since every byte an end device sends counts against DDNN's
 // communication measure. Control payloads (plans, reports) are CBOR via nlohmann.
 //
-// Work   (kWork):   u32 request, u16 origin, u8 stage, u8 view, then the packed features
-//                   (view: which view of a multi-view sample the features are from; 0 otherwise).
+// Work   (kWork):   u32 request, u16 origin, u8 stage (bit 7: relay), u8 view, then the packed
+//                   features (view: which view of a multi-view sample the features are from;
+//                   0 otherwise; relay: an edge forwards the work to the cloud unchanged).
 // Answer (kAnswer): u32 request, u8 exit tier, u8 coarse_only, u8 fine, u8 coarse.
 // decode_* throw CommError on a payload too short for its layout.
 #pragma once
@@ -14,7 +15,8 @@
 
 namespace hddnn::runtime {
 
-/// Which section a work item runs next.
+/// Which sections the node that serves a work item runs: the edge section (then the
+/// cloud goes on at the cloud), the cloud section, or both.
 enum class Stage : uint8_t { kEdge = 1, kCloud = 2, kEdgeThenCloud = 3 };
 
 struct Work {
@@ -23,6 +25,7 @@ struct Work {
   Stage stage = Stage::kEdge;
   uint8_t view = 0;
   std::vector<uint8_t> features;
+  bool relay = false;
 };
 
 struct Answer {

@@ -46,6 +46,10 @@ void validate(const RunConfig& c) {
   if (c.heartbeat_ms <= 0) throw ConfigError("run config: heartbeat_ms must be > 0");
   if (!(c.time_scale >= 1)) throw ConfigError("run config: time_scale must be >= 1");
   if (c.view_wait_ms < 0) throw ConfigError("run config: view_wait_ms must be >= 0");
+  if (c.compute != "measured" && c.compute != "profile")
+    throw ConfigError("run config: compute '" + c.compute + "' unknown (expected measured or profile)");
+  if (c.compute == "profile" && !c.emulate)
+    throw ConfigError("run config: compute 'profile' emulates compute times; it needs emulate");
   validate_tamper(c);
 }
 
@@ -92,6 +96,7 @@ void check_tamper_ranks(const RunConfig& config, size_t ranks) {
 
 void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "model", c.model_dir);
+  read_optional(j, "profile", c.profile);
   read_optional(j, "topology", c.topology);
   read_optional(j, "scheme", c.scheme);
   read_optional(j, "rate", c.rate_per_s);
@@ -101,6 +106,7 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "threshold", c.threshold);
   read_optional(j, "out", c.out);
   read_optional(j, "emulate", c.emulate);
+  read_optional(j, "compute", c.compute);
   read_optional(j, "encrypt", c.encrypt);
   read_optional(j, "key_file", c.key_file);
   read_optional(j, "replan_interval_s", c.replan_interval_s);
@@ -115,9 +121,9 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
 }
 
 void to_json(nlohmann::json& j, const RunConfig& c) {
-  j = {{"model", c.model_dir}, {"topology", c.topology}, {"scheme", c.scheme}, {"rate", c.rate_per_s},
+  j = {{"model", c.model_dir}, {"profile", c.profile}, {"topology", c.topology}, {"scheme", c.scheme}, {"rate", c.rate_per_s},
        {"duration", c.duration_s}, {"deadline_ms", c.deadline_ms}, {"seed", c.seed},
-       {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
+       {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"compute", c.compute}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
        {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
        {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
        {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"time_scale", c.time_scale}, {"tamper", c.tamper}};

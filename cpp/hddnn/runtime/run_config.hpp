@@ -26,6 +26,7 @@ struct TamperSpec {
 
 struct RunConfig {
   std::string model_dir;           ///< an `hddnn train --out` folder (export/ and profile.json)
+  std::string profile;             ///< the planner's profile.json (empty: model_dir's)
   std::string topology;            ///< topology JSON path
   std::string scheme = "mapping";  ///< end | end-cloud | mapping
   double rate_per_s = 10;          ///< Poisson request rate per end device
@@ -35,6 +36,10 @@ struct RunConfig {
   double threshold = -1;           ///< override of every exit's entropy threshold (<0: the model's)
   std::string out;                 ///< results JSON path (written by the coordinator)
   bool emulate = true;             ///< emulate links and compute speeds from the topology
+  /// What emulated compute stretches to time/speed: "measured" (each forward's thread
+  /// CPU time) or "profile" (the profile's batch-1 median of the section: immune to a
+  /// crowded host's cache and steal inflation, and exactly what the planner prices).
+  std::string compute = "measured";
   bool encrypt = true;
   std::string key_file;            ///< cluster key (encrypt); empty = a fresh key made by the launcher
   double replan_interval_s = 1.0;  ///< mapping: re-plan from observed load this often
@@ -45,6 +50,9 @@ struct RunConfig {
   double time_scale = 1;           ///< time dilation: emulated time runs this many times slower than the wall (>= 1)
   double view_wait_ms = 100;       ///< multi-view: how long an aggregator waits for a sample's missing views
   std::vector<TamperSpec> tamper;  ///< test hook: fault injection / capture per rank (empty: none)
+
+  /// The planner's profile.json: `profile`, else the model folder's.
+  std::string profile_path() const { return profile.empty() ? model_dir + "/profile.json" : profile; }
 };
 
 void from_json(const nlohmann::json& j, TamperSpec& spec);

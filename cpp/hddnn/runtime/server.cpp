@@ -10,7 +10,7 @@ namespace {
 constexpr auto kIdleWait = std::chrono::milliseconds(1);
 
 std::vector<Tier> sections_of(const NodeSetup& setup) {
-  if (setup.transport->rank() == setup.coordinator) return {Tier::kEdge, Tier::kCloud};
+  if (setup.transport->rank() == setup.coordinator || setup.config.scheme == "mapping") return {Tier::kEdge, Tier::kCloud};
   return {Tier::kEdge};
 }
 
@@ -84,6 +84,11 @@ void Server::handle(comm::Message& message) {
 
 void Server::on_work(const comm::Message& message) {
   Work work = decode_work(message.payload);
+  if (work.relay && !is_cloud()) {
+    work.relay = false;
+    transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(work));
+    return;
+  }
   if (aggregator_ && work.stage != Stage::kCloud) {
     const uint64_t wire = comm::wire_size(message.payload.size(), transport_.encrypted());
     aggregator_->add_view(work, wire, now_ms());
@@ -101,13 +106,15 @@ void Server::serve_one() {
     const auto result = compute(Tier::kCloud, model_.unpack(Tier::kCloud, work.features));
     return answer(work.request, work.origin, Tier::kCloud, model_.decide(Tier::kCloud, result, config_.threshold));
   }
-  finish_from_edge(work.request, work.origin, compute(Tier::kEdge, model_.unpack(Tier::kEdge, work.features)), false);
+  finish_from_edge(work.request, work.origin, compute(Tier::kEdge, model_.unpack(Tier::kEdge, work.features)), false,
+                   is_cloud() || work.stage == Stage::kEdgeThenCloud);
 }
 
-void Server::finish_from_edge(uint32_t request, uint16_t origin, const SectionResult& edge, bool answer_at_edge) {
+void Server::finish_from_edge(uint32_t request, uint16_t origin, const SectionResult& edge, bool answer_at_edge,
+                              bool cloud_here) {
   const auto decision = model_.decide(Tier::kEdge, edge, config_.threshold);
   if (decision.fine_confident || answer_at_edge) return answer(request, origin, Tier::kEdge, decision);
-  if (!is_cloud()) {
+  if (!cloud_here) {
     Work onward{request, origin, Stage::kCloud, 0, model_.pack(Tier::kEdge, edge.features)};
     if (aggregator_ && origin == rank_) aggregator_->escalated(onward, now_ms());
     transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(onward));
@@ -149,7 +156,7 @@ void Server::serve_gathered(const GatheredViews& gathered) {
   const auto [views, mask] = model_.stack_views(gathered.views);
   // Under `end` the aggregated local exit answers everything (DDNN's local exit).
   finish_from_edge(gathered.request, static_cast<uint16_t>(rank_), compute(Tier::kEdge, views, mask),
-                   config_.scheme == "end");
+                   config_.scheme == "end", is_cloud());
 }
 
 void Server::report_records_when_drained() {

@@ -1,10 +1,12 @@
 // The edge-node and cloud roles: serve escalated work in arrival order (FIFO,
-// batch 1), one section at a time.
-//   edge:  runs the edge section; a confident exit answers the origin device,
-//          the rest go on to the cloud as the edge section's packed features;
-//   cloud: runs what the work's stage asks (the edge section first when an end
-//          device sent it straight here, exiting there when confident) and
-//          answers from the final exit. The cloud also hosts the Coordinator.
+// batch 1), running the sections the work's stage asks (see Placement):
+//   kEdge:          the edge section; a confident exit answers the origin device,
+//                   the rest go on to the cloud as the edge section's packed features;
+//   kEdgeThenCloud: the edge section, then (when not confident) the cloud section here;
+//   kCloud:         the cloud section, whose exit answers.
+// Work marked relay is forwarded to the cloud as it came, without compute. Under
+// `mapping` an edge node loads the cloud section too, since a plan may place it
+// there; the cloud loads both always. The cloud also hosts the Coordinator.
 // In a multi-view setting the server its cameras send to is their aggregator
 // (multi_view.hpp): a ViewAggregator owns the shared requests (started once every
 // camera has heartbeaten it), the server runs the
@@ -35,7 +37,9 @@ class Server : public Node {
   void serve_one();
   /// Applies the edge exit to `edge` (the edge section's output for `request`):
   /// answers there when confident (or always: `answer_at_edge`), else the cloud goes on.
-  void finish_from_edge(uint32_t request, uint16_t origin, const SectionResult& edge, bool answer_at_edge);
+  /// `cloud_here`: the cloud section runs on this node rather than at the cloud.
+  void finish_from_edge(uint32_t request, uint16_t origin, const SectionResult& edge, bool answer_at_edge,
+                        bool cloud_here);
   /// Answers `origin` (recorded here when this server's aggregator owns the request).
   void answer(uint32_t request, uint16_t origin, Tier exit, const ExitDecision& decision);
   bool is_cloud() const { return rank_ == setup_.coordinator; }

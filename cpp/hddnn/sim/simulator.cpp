@@ -8,12 +8,15 @@
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/outcome.hpp"
 #include "hddnn/runtime/payloads.hpp"
+#include "hddnn/runtime/placement.hpp"
 #include "hddnn/runtime/router.hpp"
 
 namespace hddnn::sim {
 namespace {
 
+using runtime::Placement;
 using runtime::RequestOutcome;
+using runtime::Stage;
 using runtime::Tier;
 
 /// Where a request goes next: run a stage on a node, or arrive home with its answer.
@@ -42,7 +45,10 @@ class Simulation {
   void dispatch(const Event& e);
   double serve(int node, double at_ms, double service_ms);
   double transfer(int from, int to, double at_ms, size_t payload_bytes);
+  /// Runs the sections placed on the end device; answers there or escalates.
+  void run_on_end(const Event& e);
   void escalate_from_end(uint32_t request, int end, double at_ms);
+  const Section& section(Tier tier) const { return tier == Tier::kEnd ? end_ : tier == Tier::kEdge ? edge_ : cloud_section_; }
   void answer(uint32_t request, int from, double at_ms, Tier exit);
   bool exits(const Section& section) { return coin_(rng_) >= section.escalate; }
   int cloud() const { return cloud_; }
@@ -56,6 +62,7 @@ class Simulation {
   std::vector<uint64_t> bytes_sent_, messages_sent_, answered_here_;
   std::map<std::pair<int, int>, double> link_free_at_;
   std::vector<runtime::Router> routers_;
+  std::vector<Placement> placements_;  ///< per device (used for end devices)
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> coin_{0.0, 1.0};
@@ -88,6 +95,7 @@ Simulation::Simulation(const mapping::Topology& topology, const mapping::ModelPr
   messages_sent_.assign(n, 0);
   answered_here_.assign(n, 0);
   routers_.resize(n);
+  placements_.assign(n, Placement::for_scheme(config.scheme));
   if (config.scheme == "end-cloud") {
     for (auto& router : routers_) router.set_fractions({{cloud_, 1.0}});
   } else if (config.scheme == "mapping") {
@@ -95,6 +103,9 @@ Simulation::Simulation(const mapping::Topology& topology, const mapping::ModelPr
     const auto plan = mapping::plan(topology, profile, rates, mapping::PlanOptions{});
     for (const auto& device : plan.devices) {
       routers_[device.device].set_fractions(std::map<int, double>(device.routing.begin(), device.routing.end()));
+      std::vector<std::string> tiers;
+      for (auto tier : device.section_tier) tiers.push_back(mapping::tier_name(tier));
+      placements_[device.device] = Placement::from_names(tiers);
     }
     plan_predicted_ms_ = plan.mean_latency_ms;
     plan_iterations_ = plan.iterations;
@@ -148,22 +159,40 @@ void Simulation::answer(uint32_t request, int from, double at_ms, Tier exit) {
   events_.push({home, request, r.origin, Step::kAnswerHome});
 }
 
+void Simulation::run_on_end(const Event& e) {
+  const Placement& placement = placements_[e.node];
+  double at = e.at_ms;
+  for (size_t k = 0; k < placement.local_sections(); ++k) {
+    const Tier tier = Placement::section(k);
+    at = serve(e.node, at, section(tier).compute_ms);
+    if (k + 1 == placement.size() || exits(section(tier))) return answer(e.request, e.node, at, tier);
+  }
+  escalate_from_end(e.request, e.node, at);
+}
+
 void Simulation::escalate_from_end(uint32_t request, int end, double at_ms) {
-  const int destination = routers_[end].next();
-  if (destination < 0) return answer(request, end, at_ms, Tier::kEnd);
-  const size_t payload = runtime::kWorkHeaderBytes + end_.out_bytes;
+  int destination = routers_[end].next();
+  if (destination < 0) destination = cloud_;  // as the runtime does when no planned destination is left
+  const Placement& placement = placements_[end];
+  const Tier last_local = Placement::section(placement.local_sections() - 1);
+  const size_t payload = runtime::kWorkHeaderBytes + section(last_local).out_bytes;
   records_[request].bytes_up += static_cast<uint32_t>(comm::wire_size(payload, config_.encrypt));
-  const Step step = destination == cloud_ ? Step::kEdgeThenCloud : Step::kEdgeCompute;
-  events_.push({transfer(end, destination, at_ms, payload), request, destination, step});
+  const auto dispatch = placement.dispatch(destination == cloud_);
+  double at = transfer(end, destination, at_ms, payload);
+  if (dispatch.relay) {
+    at = transfer(destination, cloud_, at, payload);
+    destination = cloud_;
+  }
+  const Step step = dispatch.stage == Stage::kCloud  ? Step::kCloudCompute
+                    : dispatch.stage == Stage::kEdge ? Step::kEdgeCompute
+                                                     : Step::kEdgeThenCloud;
+  events_.push({at, request, destination, step});
 }
 
 void Simulation::dispatch(const Event& e) {
   switch (e.step) {
-    case Step::kEndCompute: {
-      const double done = serve(e.node, e.at_ms, end_.compute_ms);
-      if (config_.scheme == "end" || exits(end_)) return answer(e.request, e.node, done, Tier::kEnd);
-      return escalate_from_end(e.request, e.node, done);
-    }
+    case Step::kEndCompute:
+      return run_on_end(e);
     case Step::kEdgeCompute: {
       const double done = serve(e.node, e.at_ms, edge_.compute_ms);
       if (exits(edge_)) return answer(e.request, e.node, done, Tier::kEdge);
@@ -181,7 +210,7 @@ void Simulation::dispatch(const Event& e) {
       auto& r = records_[e.request];
       r.answered_ms = e.at_ms;
       r.answers = 1;
-      const Section& s = r.exit == Tier::kEnd ? end_ : r.exit == Tier::kEdge ? edge_ : cloud_section_;
+      const Section& s = section(r.exit);
       // Labels are not simulated: a correct answer has prediction == label == 0.
       r.fine_label = r.coarse_label = 0;
       r.fine_pred = r.coarse_pred = (s.accuracy < 0 || coin_(rng_) < s.accuracy) ? 0 : 1;

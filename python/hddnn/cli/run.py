@@ -32,6 +32,8 @@ def register(subparsers):
     p.add_argument("--time-scale", type=float, default=1.0, metavar="K",
                    help="time dilation: emulated time runs K times slower than the wall (K >= 1; "
                         "a small host then serves high rates; reported times stay emulated)")
+    p.add_argument("--compute", choices=("measured", "profile"), default="measured",
+                   help="emulated compute: each forward's CPU time, or the profile's time (crowded hosts)")
     p.add_argument("--view-wait-ms", type=float, default=100.0,
                    help="multi-view: how long an aggregator waits for a sample's missing views")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
@@ -41,11 +43,11 @@ def register(subparsers):
 
 def run(args) -> int:
     from ..launch import parse_kill, run as launch
-    from ..load import rate_for_load
+    from ..load import profile_at_threshold, rate_for_load
     from ..results import compare, plot_comparison
     schemes = [s.strip() for s in args.scheme.split(",") if s.strip()]
     rate = args.rate if args.rate is not None else (
-        rate_for_load(os.path.join(args.model, "profile.json"), args.topology, args.rho) if args.rho is not None else 10.0)
+        rate_for_load(profile_at_threshold(args.model, args.threshold), args.topology, args.rho) if args.rho is not None else 10.0)
     results = []
     for scheme in schemes:
         out = args.out
@@ -57,7 +59,7 @@ def run(args) -> int:
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
                    mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
                    record_requests=args.record_requests, view_wait_ms=args.view_wait_ms,
-                   time_scale=args.time_scale, tamper=args.tamper)
+                   time_scale=args.time_scale, tamper=args.tamper, compute=args.compute)
         print(r.summary_line(), flush=True)
         if args.tamper:
             crypto = r["crypto"]

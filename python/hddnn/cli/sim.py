@@ -19,6 +19,8 @@ def register(subparsers):
     p.add_argument("--duration", type=float, default=5.0)
     p.add_argument("--deadline-ms", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threshold", type=float, default=None,
+                   help="price the escalations of this exit threshold override (a point of --model's exit curve)")
     p.add_argument("--no-encrypt", action="store_true", help="leave the seal out of message sizes")
     p.add_argument("--out", default=None, help="results JSON (several schemes: a folder)")
     p.set_defaults(func=run)
@@ -28,9 +30,12 @@ def run(args) -> int:
     from ..results import Results, compare
     from ..sim import simulate, synthetic_topology
     from ..errors import ConfigError
+    from ..load import profile_at_threshold
     if not (args.model or args.profile):
         raise ConfigError("sim: give --model or --profile")
-    profile = args.profile or os.path.join(args.model, "profile.json")
+    if args.threshold is not None and not args.model:
+        raise ConfigError("sim: --threshold needs --model (its exit curve gives the escalations)")
+    profile = args.profile or profile_at_threshold(args.model, args.threshold)
     topology = args.topology
     if args.synthetic:
         ends, _, edges = args.synthetic.partition(":")

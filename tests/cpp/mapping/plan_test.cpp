@@ -91,9 +91,28 @@ TEST_F(Lab7, BeatsEverythingToTheCloud) {
 }
 
 TEST_F(Lab7, MemoryBudgetKeepsSectionsOffSmallDevices) {
-  for (int end : topology.of_tier(Tier::End)) topology.devices[end].memory_mb = 0.01;  // 10 kB < end section
+  for (int end : topology.of_tier(Tier::End)) topology.devices[end].memory_mb = 0.03;  // end section only (20 kB)
   Plan result = plan(topology, profile, {10, 10, 10, 10});
-  for (const DevicePlan& device : result.devices) EXPECT_NE(device.section_tier[0], Tier::End);
+  for (const DevicePlan& device : result.devices) {
+    EXPECT_EQ(device.section_tier[0], Tier::End);
+    EXPECT_NE(device.section_tier[1], Tier::End);
+    EXPECT_NE(device.section_tier[2], Tier::End);
+  }
+}
+
+TEST_F(Lab7, RawInputsNeverLeaveTheDevice) {
+  // Even where sending the image would be cheaper (a very slow device), the first
+  // section stays on it; a device that cannot hold it has no plan.
+  for (int end : topology.of_tier(Tier::End)) topology.devices[end].speed = 0.001;
+  for (const DevicePlan& device : plan(topology, profile, {1, 1, 1, 1}).devices)
+    EXPECT_EQ(device.section_tier[0], Tier::End);
+  topology.devices[topology.index_of("end2")].memory_mb = 0.01;  // 10 kB < end section
+  try {
+    plan(topology, profile, {1, 1, 1, 1});
+    FAIL() << "expected ConfigError";
+  } catch (const hddnn::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("end2"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(Lab7, IdleAndFullyExcludedPlansAreTrivial) {
@@ -102,6 +121,7 @@ TEST_F(Lab7, IdleAndFullyExcludedPlansAreTrivial) {
   EXPECT_EQ(idle.mean_latency_ms, 0.0);
   PlanOptions options;
   options.exclude = {4, 5, 6};  // every edge node and the cloud: all sections stay on the devices
+  for (int end : topology.of_tier(Tier::End)) topology.devices[end].memory_mb = 256;  // room for them
   Plan alone = plan(topology, profile, {10, 10, 10, 10}, options);
   for (const DevicePlan& device : alone.devices) {
     EXPECT_EQ(device.section_tier, std::vector<Tier>(3, Tier::End));

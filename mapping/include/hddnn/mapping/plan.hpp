@@ -13,7 +13,8 @@
 // nodes and the cloud), with congestion prices averaged over the rounds (method of successive averages), until placements, splits and
 // utilisations stop changing, and reports the iterations it took.
 //
-// Contract: plan() never routes to an excluded device or over a missing link. The
+// Contract: plan() keeps each device's first section on the device (raw inputs never
+// leave it), never routes to an excluded device or over a missing link. The
 // plan is feasible when every device's utilisation is at most rho_max; otherwise
 // max_scale is the largest factor of the offered rates the plan's structure carries.
 #pragma once

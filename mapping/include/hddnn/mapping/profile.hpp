@@ -1,7 +1,7 @@
 // Model profile: what the planner knows of a trained multi-exit network (written
 // by `hddnn train` into runs/X/profile.json): per section, in chain order end, edge,
 // cloud, its parameter bytes, output bytes per sample, compute time at speed 1.0 and
-// the fraction of samples that pass on past its exit.
+// the fraction of the samples reaching it that pass on past its exit (reach() multiplies them).
 //
 // Contract: a parsed profile has at least one section, non-negative sizes and times,
 // escalate fractions in [0, 1], and 0 for the last section's out_bytes and
@@ -23,7 +23,7 @@ struct Section {
   double out_bytes = 0;         ///< bytes per sample sent to the next section
   double compute_ms_batch1 = 0; ///< at speed 1.0
   double compute_ms_batch32 = 0;
-  double escalate_fraction = 0; ///< fraction of samples passing on past this exit
+  double escalate_fraction = 0; ///< of the samples reaching this section, the fraction passing on past its exit
 };
 
 struct ModelProfile {
