@@ -62,46 +62,12 @@ def trained_model(spec, out_dir, epochs, limit, prefer=(), threads=2):
     return out_dir, time.perf_counter() - start
 
 
-def rethresholded_model(model, threshold, out_dir):
-    """A view of `model` for runs with `threshold` overriding every exit's entropy
-    threshold: the section files and manifest are linked, and profile.json gets the
-    escalation fractions that threshold gives on the test split (the exit curve in
-    metrics.json), so rate_for_load, the coordinator's planner and the simulator see
-    the load the override really sends upward. Returns out_dir."""
-    with open(os.path.join(model, "metrics.json")) as f:
-        curve = json.load(f)["exit_curve"]
-    point = next((p for p in curve if abs(p["thresholds"][0] - threshold) < 1e-9), None)
-    if point is None:
-        from hddnn.errors import ConfigError
-        known = ", ".join(str(p["thresholds"][0]) for p in curve)
-        raise ConfigError(f"threshold: {threshold} is not on {model}'s exit curve (one of {known})")
-    exits = point["exit_fraction"]
-    escalate = {"end": 1.0 - exits["end/fine"]}
-    escalate["edge"] = exits["cloud/fine"] / escalate["end"] if escalate["end"] > 0 else 0.0
-    with open(os.path.join(model, "profile.json")) as f:
-        profile = json.load(f)
-    for section in profile["sections"]:
-        section["escalate_fraction"] = escalate.get(section["name"], section["escalate_fraction"])
-    os.makedirs(out_dir, exist_ok=True)
-    for name in os.listdir(model):
-        if name.endswith(".pt") or name in ("manifest.json", "metrics.json"):
-            link = os.path.join(out_dir, name)
-            if os.path.lexists(link):
-                os.remove(link)
-            os.symlink(os.path.abspath(os.path.join(model, name)), link)
-    with open(os.path.join(out_dir, "profile.json"), "w") as f:
-        json.dump(profile, f, indent=2)
-    return out_dir
-
-
-def bench_model(root, threshold):
+def bench_model(root):
     """The model the runtime benches share: runs/fmnist_hetero when trained, else a
-    small fmnist_hetero (2 epochs, 20,000 samples) in runs/bench_hetero, seen through
-    `threshold` (rethresholded_model) in runs/bench_view_T<threshold>.
-    Returns (view folder, trained folder, seconds spent training)."""
+    small fmnist_hetero (2 epochs, 20,000 samples) in runs/bench_hetero. Runs with an
+    overridden threshold price its escalations themselves (hddnn.load.profile_at_threshold).
+    Returns (folder, seconds spent training)."""
     runs = os.path.join(root, "runs")
-    model, seconds = trained_model(os.path.join(root, "models", "fmnist_hetero.json"),
-                                   os.path.join(runs, "bench_hetero"), epochs=2, limit=20000,
-                                   prefer=(os.path.join(runs, "fmnist_hetero"),))
-    view = rethresholded_model(model, threshold, os.path.join(runs, f"bench_view_T{threshold:g}"))
-    return view, model, seconds
+    return trained_model(os.path.join(root, "models", "fmnist_hetero.json"),
+                         os.path.join(runs, "bench_hetero"), epochs=2, limit=20000,
+                         prefer=(os.path.join(runs, "fmnist_hetero"),))

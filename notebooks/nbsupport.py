@@ -12,10 +12,6 @@ Contract:
   spec (tests/python/data/tiny_hetero.json, ~30 s of training); otherwise
   runs/fmnist_hetero when ``make demo`` has trained it, else fmnist_hetero trained
   for 2 epochs on 20,000 images (a few minutes on 2 cores).
-- ``escalating_model(threshold)`` is that model seen through an entropy threshold
-  override (bench/common.rethresholded_model): its profile carries the escalation
-  fractions the threshold gives, so hddnn.load.rate_for_load and the planner see
-  the load the runtime really sends upward.
 - ``rates_at(profile, topology, rho)`` are the per-end-device rates of load rho (the
   cloud's utilisation under end-cloud, hddnn.load.rate_for_load);
   ``planner_limit(profile, topology)`` is the largest rho with a feasible plan
@@ -86,14 +82,6 @@ def trained_model() -> str:
         sys.stderr = kernel_stderr
     print(f"model {folder}: " + (f"trained in {seconds:.0f} s" if seconds else "reused"))
     return folder
-
-
-def escalating_model(threshold: float) -> str:
-    """trained_model() with every exit's entropy threshold overridden to `threshold`
-    (a point of its exit curve: 0, 0.05, ..., 1); pass the same threshold to
-    hddnn.launch.run. Threshold 0 sends every sample past the end device."""
-    model = trained_model()
-    return _bench_common().rethresholded_model(model, threshold, scratch(f"{os.path.basename(model)}_T{threshold:g}"))
 
 
 def rates_at(profile, topology, rho: float, hot: float = 1.0) -> list:

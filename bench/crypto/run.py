@@ -68,10 +68,10 @@ def end_to_end(pairs):
     sys.path.insert(0, str(ROOT / "bench"))
     import common
     from hddnn.launch import run
-    from hddnn.load import rate_for_load
-    model, _, _ = common.bench_model(str(ROOT), 0.0)
+    from hddnn.load import profile_at_threshold, rate_for_load
+    model, _ = common.bench_model(str(ROOT))
     topology = str(ROOT / "mapping" / "topologies" / "lab7.json")
-    rate = rate_for_load(os.path.join(model, "profile.json"), topology, 0.1)
+    rate = rate_for_load(profile_at_threshold(model, 0.0), topology, 0.1)
     runs = {"sealed": [], "clear": []}
     for _ in range(pairs):
         for mode in runs:

@@ -30,7 +30,7 @@ import common  # noqa: E402
 import views  # noqa: E402
 from hddnn.errors import CommError  # noqa: E402
 from hddnn.launch import run  # noqa: E402
-from hddnn.load import rate_for_load, read_json  # noqa: E402
+from hddnn.load import profile_at_threshold, rate_for_load, read_json  # noqa: E402
 
 TOPOLOGY = os.path.join(ROOT, "mapping", "topologies", "lab7.json")
 RHO = 0.1          # offered load (end-cloud cloud utilisation): what this 2-core host serves unjammed
@@ -39,6 +39,7 @@ KILL_WINDOW = (2.0, 8.0)  # seconds into the run (after every rank has set up) w
 RECOVERY_WINDOW_MS = 2000  # p99 after detection is taken over requests arriving this long after it
 TAIL_TOLERANCE = 1.25      # that p99 may be this x the pre-failure p99
 HEARTBEAT_MS = 100.0       # the run config's default heartbeat period
+COMPUTE = "profile"        # emulated compute from the profile: this shared host's steal and cold caches stay out
 
 
 def ranks_of(tier):
@@ -47,7 +48,8 @@ def ranks_of(tier):
 
 def offered_without_kill(model, rate, threshold):
     """Requests offered by one run without a kill (seed 0, as the end-device kill run)."""
-    return run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=0)["offered"]
+    return run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=0,
+               compute=COMPUTE)["offered"]
 
 
 def faulty_run(model, rate, threshold, rank, at_s, seed, timeout):
@@ -57,7 +59,7 @@ def faulty_run(model, rate, threshold, rank, at_s, seed, timeout):
     device = read_json(TOPOLOGY)["devices"][rank]["name"]
     try:
         r = run(model, TOPOLOGY, scheme="mapping", rate=rate, duration=DURATION, threshold=threshold, seed=seed,
-                kill=[(rank, at_s)], timeout=timeout, record_requests=True)
+                kill=[(rank, at_s)], timeout=timeout, record_requests=True, compute=COMPUTE)
     except CommError as e:
         return {"rank": rank, "device": device, "seed": seed, "kill_at_s": at_s, "hung": True, "missed": False,
                 "error": str(e)}
@@ -278,8 +280,8 @@ def main(argv):
     args = parser.parse_args(argv)
     start = time.perf_counter()
     count = args.runs or (5 if args.quick else 20)
-    model, trained, train_s = common.bench_model(ROOT, args.threshold)
-    rate = rate_for_load(os.path.join(model, "profile.json"), TOPOLOGY, RHO)
+    model, train_s = common.bench_model(ROOT)
+    rate = rate_for_load(profile_at_threshold(model, args.threshold), TOPOLOGY, RHO)
     rows = edge_runs(model, rate, args.threshold, count)
     end_row = faulty_run(model, rate, args.threshold, ranks_of("end")[0], DURATION / 2, 0, DURATION + 120)
     end_row["offered_without_kill"] = offered_without_kill(model, rate, args.threshold)
@@ -287,7 +289,7 @@ def main(argv):
     summary = distribution(rows)
     found = claims(summary, HEARTBEAT_MS) + [camera_claim]
     plot(rows)
-    meta = {"rate": rate, "threshold": args.threshold, "model": os.path.relpath(trained, ROOT),
+    meta = {"rate": rate, "threshold": args.threshold, "model": os.path.relpath(model, ROOT),
             "train_seconds": train_s, "quick": args.quick, "wall_s": time.perf_counter() - start}
     common.write_results("faults", {**meta, "topology": os.path.relpath(TOPOLOGY, ROOT), "rho": RHO,
                                     "duration_s": DURATION, "summary": summary, "runs": rows,
