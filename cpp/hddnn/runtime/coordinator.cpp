@@ -125,8 +125,10 @@ void Coordinator::declare_dead(int rank, double silent_ms) {
                                {"dead", std::vector<int>(dead_.begin(), dead_.end())},
                                {"at_ms", now_ms()}};
   membership_history_.push_back(membership);
-  for (int live : live_ranks()) transport_.send(live, comm::MessageType::kMembership, encode_control(membership));
+  // The plan without the dead rank goes first: devices re-send its work on learning of
+  // the death, and should send it along the new plan, not to their fallback, the cloud.
   send_plan();
+  for (int live : live_ranks()) transport_.send(live, comm::MessageType::kMembership, encode_control(membership));
 }
 
 void Coordinator::replan_if_due() {
