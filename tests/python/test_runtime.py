@@ -59,7 +59,10 @@ def test_scheme_answers_every_request(model, scheme, tmp_path):
 
 
 def answered_by(results):
-    return {d["name"]: d["answered_here"] for d in results["per_device"]}
+    """Requests answered by each device (by name); every answer is counted once, where its exit ran."""
+    answered = {d["name"]: d["answered_here"] for d in results["per_device"]}
+    assert sum(answered.values()) == results["answered"]
+    return answered
 
 
 def test_memory_limited_ends_send_sections_up_and_clear_mode_works(model):
@@ -88,7 +91,6 @@ def test_ends_with_room_for_the_model_answer_everything_themselves(model, tmp_pa
         assert plan["sections"] == {"0": ["end"] * 3, "1": ["end"] * 3}
     answered = answered_by(results)
     assert answered["edge0"] <= 5 and answered["cloud"] <= 5
-    assert answered["end0"] + answered["end1"] >= results["answered"] - 10
     assert results["bytes_per_sample"] < 20
 
 
