@@ -42,3 +42,26 @@ def test_bad_dataset_folder_gives_typed_error_not_a_crash(tmp_path):
     out = run_cli("data", "--split", "test", "--root", str(tmp_path))
     assert out.returncode == 2
     assert "DataError" in out.stderr and str(tmp_path) in out.stderr
+
+
+TINY4 = os.path.join(os.path.dirname(__file__), "data", "tiny4.json")
+SIM_LOAD = ("--topology", TINY4, "--rate", "10", "--duration", "1")
+
+
+@pytest.mark.parametrize("threshold,end_exits", [("0", 0.0), ("1", 1.0)])
+def test_sim_prices_a_threshold_override(model, tmp_path, threshold, end_exits):
+    """`hddnn sim --threshold T` simulates the escalations of that point of the model's
+    exit curve: at 0 no end exit is confident enough and every request escalates; at 1
+    every one is answered on its device."""
+    out = tmp_path / "sim.json"
+    done = run_cli("sim", "--model", model, "--threshold", threshold, "--scheme", "end-cloud", *SIM_LOAD,
+                   "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    assert results["offered"] > 0 and results["exit_fraction"]["end"] == end_exits
+
+
+def test_sim_threshold_needs_a_model(model):
+    done = run_cli("sim", "--profile", os.path.join(model, "profile.json"), "--threshold", "0.5", *SIM_LOAD)
+    assert done.returncode == 2
+    assert "ConfigError" in done.stderr and "--threshold" in done.stderr

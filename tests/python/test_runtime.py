@@ -18,6 +18,16 @@ TOPOLOGY = os.path.join(DATA, "tiny4.json")
 pytestmark = pytest.mark.mpi
 
 
+def changed_topology(tmp_path, change):
+    """A copy of tiny4.json, altered by `change(topology)`, in tmp_path; its path."""
+    with open(TOPOLOGY) as f:
+        topology = json.load(f)
+    change(topology)
+    path = tmp_path / "topology.json"
+    path.write_text(json.dumps(topology))
+    return str(path)
+
+
 def check_complete(results):
     assert results["offered"] > 20
     assert results["answered"] == results["offered"]
@@ -48,11 +58,40 @@ def test_scheme_answers_every_request(model, scheme, tmp_path):
     assert os.path.exists(tmp_path / "r.json")
 
 
-def test_mapping_plans_are_recorded_and_clear_mode_works(model, tmp_path):
+def answered_by(results):
+    """Requests answered by each device (by name); every answer is counted once, where its exit ran."""
+    answered = {d["name"]: d["answered_here"] for d in results["per_device"]}
+    assert sum(answered.values()) == results["answered"]
+    return answered
+
+
+def test_memory_limited_ends_send_sections_up_and_clear_mode_works(model):
+    """tiny4's end devices hold the end section only: every plan places the later
+    sections above the end tier, and the edge answers requests."""
     results = run(model, TOPOLOGY, scheme="mapping", rate=15, duration=2.0, threshold=0.5, encrypt=False)
     check_complete(results)
     assert results["crypto"]["encrypted"] is False
-    assert len(results["plans"]) >= 1 and "routing" in results["plans"][0]
+    plans = results["plans"]
+    assert len(plans) >= 1 and all(set(plan["routing"]) == set(plan["sections"]) == {"0", "1"} for plan in plans)
+    for plan in plans:
+        assert all(tiers[0] == "end" and tiers[-1] != "end" for tiers in plan["sections"].values())
+    assert answered_by(results)["edge0"] > 0
+
+
+def test_ends_with_room_for_the_model_answer_everything_themselves(model, tmp_path):
+    """With memory for every section on the end devices, the plans keep all three
+    there: the last section answers on the device, and only requests escalated before
+    the first plan arrived reach the edge or the cloud."""
+    roomy = changed_topology(tmp_path, lambda t: [d.update(memory_mb=256) for d in t["devices"]])
+    results = run(model, roomy, scheme="mapping", rate=15, duration=2.0, threshold=0.5)
+    check_complete(results)
+    plans = results["plans"]
+    assert len(plans) >= 1
+    for plan in plans:
+        assert plan["sections"] == {"0": ["end"] * 3, "1": ["end"] * 3}
+    answered = answered_by(results)
+    assert answered["edge0"] <= 5 and answered["cloud"] <= 5
+    assert results["bytes_per_sample"] < 20
 
 
 def test_rank_count_mismatch_is_a_config_error(model, tmp_path):
@@ -72,13 +111,8 @@ def test_rank_count_mismatch_is_a_config_error(model, tmp_path):
     (lambda t: t["devices"].pop(), "cloud"),
 ])
 def test_bad_topology_is_rejected_before_launch(model, tmp_path, change, message):
-    with open(TOPOLOGY) as f:
-        topology = json.load(f)
-    change(topology)
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(topology))
     with pytest.raises(ConfigError, match=message):
-        run(model, str(path), scheme="end", rate=1, duration=1)
+        run(model, changed_topology(tmp_path, change), scheme="end", rate=1, duration=1)
 
 
 def test_unknown_scheme(model):
@@ -240,6 +274,64 @@ def test_time_scale_dilates_the_run_but_not_its_figures(model):
     assert 20 <= results["latency_ms"]["p50"] < 200
     with pytest.raises(ConfigError, match="time_scale"):
         run(model, TOPOLOGY, scheme="end", rate=1, duration=1, time_scale=0.5)
+
+
+def escalate_fractions(profile):
+    return {section["name"]: section["escalate_fraction"] for section in profile["sections"]}
+
+
+def test_profile_at_threshold_prices_the_exit_curve(model):
+    """An overridden threshold's profile carries the escalations of that point of the
+    exit curve, as conditional fractions (of the samples reaching each section)."""
+    from hddnn.load import profile_at_threshold
+    with open(os.path.join(model, "profile.json")) as f:
+        trained = json.load(f)
+    with open(os.path.join(model, "metrics.json")) as f:
+        curve = json.load(f)["exit_curve"]
+    assert profile_at_threshold(model, None) == trained
+    assert escalate_fractions(profile_at_threshold(model, 0.0))["end"] == 1.0
+    # A point where some samples exit at the end, some at the edge and some at the cloud.
+    point = next(p for p in curve if 0 < p["exit_fraction"]["end/fine"] < 1 - p["exit_fraction"]["cloud/fine"])
+    exits = point["exit_fraction"]
+    escalate = escalate_fractions(profile_at_threshold(model, point["thresholds"][0]))
+    assert escalate["end"] == pytest.approx(1 - exits["end/fine"])
+    assert escalate["end"] * escalate["edge"] == pytest.approx(exits["cloud/fine"])
+    assert escalate["cloud"] == 0
+    with pytest.raises(ConfigError, match="threshold: 0.123 is not a point"):
+        profile_at_threshold(model, 0.123)
+
+
+def test_profile_compute_charges_the_profiled_section_times(model):
+    """compute="profile": every forward costs its section's profiled batch-1 time over
+    the device's speed, so each device's busy time is that time per section it ran."""
+    results = run(model, TOPOLOGY, scheme="end-cloud", rate=15, duration=2.0, threshold=0.5, compute="profile",
+                  record_requests=True)
+    check_complete(results)
+    with open(os.path.join(model, "profile.json")) as f:
+        section_ms = {s["name"]: s["compute_ms"]["batch1"] for s in json.load(f)["sections"]}
+    with open(TOPOLOGY) as f:
+        speeds = [d["speed"] for d in json.load(f)["devices"]]
+    requests = results.requests()
+    busy = {d["rank"]: d["busy_ms"] for d in results["per_device"]}
+    for rank in (0, 1):
+        offered = int((requests.origin == rank).sum())
+        assert busy[rank] == pytest.approx(offered * section_ms["end"] / speeds[rank], rel=1e-6)
+    escalated = int((requests.exit != "end").sum())
+    to_cloud_section = int((requests.exit == "cloud").sum())
+    assert escalated > 0
+    cloud_ms = escalated * section_ms["edge"] + to_cloud_section * section_ms["cloud"]
+    assert busy[3] == pytest.approx(cloud_ms / speeds[3], rel=1e-6)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"compute": "bogus"}, "compute 'bogus' unknown"),
+    ({"compute": "profile", "emulate": False}, "needs emulate"),
+])
+def test_compute_option_is_checked_before_launch(model, tmp_path, options, message):
+    out = tmp_path / "never" / "r.json"
+    with pytest.raises(ConfigError, match=message):
+        run(model, TOPOLOGY, scheme="end", rate=1, duration=1, out=str(out), **options)
+    assert not out.parent.exists()  # refused before the results folder was made or mpirun started
 
 
 def test_aggregator_sends_rejected_escalations_again(quad_model):

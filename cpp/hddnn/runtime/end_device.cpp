@@ -127,6 +127,7 @@ void EndDevice::resend_overdue() {
 }
 
 void EndDevice::answer_locally(uint32_t request, Tier exit, const ExitDecision& decision, bool coarse_only) {
+  ++answered_here_;
   on_answer({request, static_cast<uint8_t>(exit), coarse_only, static_cast<uint8_t>(decision.fine),
              static_cast<uint8_t>(decision.coarse)});
 }
