@@ -43,8 +43,8 @@ size_t Placement::local_sections() const {
 }
 
 Dispatch Placement::dispatch(bool destination_is_cloud) const {
+  if (!escalates()) throw ConfigError("placement: every section runs on the end device, nothing to send");
   const size_t first = local_sections();
-  if (first >= tiers_.size()) throw ConfigError("placement: every section runs on the end device, nothing to send");
   auto runs_there = [&](size_t k) { return destination_is_cloud || tiers_[k] == Tier::kEdge; };
   Dispatch dispatch;
   dispatch.relay = !runs_there(first);

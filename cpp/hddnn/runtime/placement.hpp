@@ -43,7 +43,6 @@ class Placement {
   bool escalates() const { return local_sections() < tiers_.size(); }
   /// The Work that carries the first remote section to `destination`.
   Dispatch dispatch(bool destination_is_cloud) const;
-  const std::vector<Tier>& tiers() const { return tiers_; }
 
  private:
   explicit Placement(std::vector<Tier> tiers);
