@@ -29,6 +29,12 @@ find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 
+# A pip torch's CMake package finds `Python` (the interpreter only); pybind11 3 then
+# builds its modules with `Python` and needs that package's module files as well.
+if(Python_FOUND)
+  set(Python_EXECUTABLE ${Python3_EXECUTABLE})
+  find_package(Python REQUIRED COMPONENTS Interpreter Development.Module)
+endif()
 find_package(pybind11 CONFIG REQUIRED)
 
 # NCCL defaults on only where CUDA and nccl.h are both present.
