@@ -12,12 +12,12 @@ bootstrap:
 # The main job: train fmnist_hetero (or reuse runs/fmnist_hetero), then run the three
 # schemes side by side over lab7, one MPI rank per device, at the jam point (rho 1.2:
 # end-cloud's cloud offered 1.2x what it serves), and simulate the same. The exit
-# threshold 0.1 sends about half the samples up; time dilation (K = 10) and compute
+# threshold 0.3 sends about a quarter of the samples up; time dilation (K = 10) and compute
 # emulated from the profile let this small host serve the emulated request rates.
 MODEL ?= runs/fmnist_hetero
 TOPOLOGY ?= mapping/topologies/lab7.json
 DEMO_RHO ?= 1.2
-DEMO_THRESHOLD ?= 0.1
+DEMO_THRESHOLD ?= 0.3
 DEMO_SECONDS ?= 3
 DEMO_TIME_SCALE ?= 10
 demo: bootstrap

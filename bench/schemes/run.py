@@ -13,7 +13,7 @@ emulated requests per second with its own overheads K times smaller. Prints mark
 tables, writes bench/results/schemes.json (with "claims") and the plots
 schemes_latency.png and schemes_accuracy.png.
 
-    .venv/bin/python bench/schemes/run.py [--quick] [--threshold 0.1] [--duration 2] [--time-scale 10]
+    .venv/bin/python bench/schemes/run.py [--quick] [--threshold 0.3] [--duration 2] [--time-scale 10]
 """
 import argparse
 import os
@@ -39,8 +39,8 @@ ACCURACY_TOLERANCE = 0.005  # mapping's accuracy >= end-cloud's - 0.5 point (iss
 RAW_BYTES = 784        # raw offload of a Fashion-MNIST image
 BYTES_FACTOR = 30.0    # mapping's bytes/sample at least this x below raw offload (issue 5; DDNN's anchor: 20x)
 CLOUD_ONLY_TOLERANCE = 0.01  # ... at most 1 point below cloud-only accuracy
-SIM_AGREEMENT = 2.0    # runtime p50 within this factor of the simulator's where the host is not busy
-HOST_QUIET = 0.5       # host compute demand (fraction of its cores) below which the host is "not busy"
+SIM_AGREEMENT = 0.15   # runtime mean latency within 15% of the simulator's at the demo's load (issue 5)
+SIM_SEEDS = 5          # the simulator's figure: the mean over this many seeds (its own sampling noise averaged out)
 COMPUTE = "profile"    # emulated compute from the profile (see hddnn.launch.run)
 
 
@@ -84,8 +84,11 @@ def sweep(model, profile, rhos, threshold, duration, time_scale):
                        time_scale=time_scale, compute=COMPUTE, timeout=duration * time_scale + 240)
             demand = host_demand(profile, scheme, rate, time_scale)
             rows.append(row("runtime", rho, rate, live, demand))
-            sim = hddnn.sim.simulate(TOPOLOGY, profile, scheme=scheme, rate=rate, duration=duration)
-            rows.append(row("sim", rho, rate, sim, demand))
+            sims = [hddnn.sim.simulate(TOPOLOGY, profile, scheme=scheme, rate=rate, duration=duration, seed=seed)
+                    for seed in range(SIM_SEEDS)]
+            rows.append({**row("sim", rho, rate, sims[0], demand),
+                         "mean_ms_over_seeds": sum(s["latency_ms"]["mean"] for s in sims) / SIM_SEEDS})
+            sim = sims[0]
             print(f"rho {rho} {scheme}: runtime p99 {live['latency_ms']['p99']:.0f} ms, "
                   f"sim p99 {sim['latency_ms']['p99']:.0f} ms", file=sys.stderr, flush=True)
     return rows
@@ -134,10 +137,10 @@ def claims(rows, threshold, cloud_only):
     high = [rho for rho in rhos if rho >= JAM_RHO]
     at = {(r["scheme"], r["rho"]): r for r in rows if r["source"] == "runtime"}
     sim = {(r["scheme"], r["rho"]): r for r in rows if r["source"] == "sim"}
-    # Mean latency: with about half the samples answered on their device, the median sits
-    # on the step between local answers (~1 ms) and escalated ones (~10-100 ms).
-    quiet = {key: at[key]["mean_ms"] / sim[key]["mean_ms"] for key in at if at[key]["host_demand"] < HOST_QUIET}
-    busy = {key: at[key]["mean_ms"] / sim[key]["mean_ms"] for key in at if at[key]["host_demand"] >= HOST_QUIET}
+    # Mean latency: with most samples answered on their device, the median sits on the
+    # local answers (~1 ms) and says nothing of the escalated ones (~10-100 ms).
+    agreement = {key: at[key]["mean_ms"] / sim[key]["mean_ms_over_seeds"] for key in at}
+    at_demo = {scheme: agreement[scheme, JAM_RHO] for scheme in SCHEMES if (scheme, JAM_RHO) in agreement}
     note = f" (every exit's entropy threshold overridden to {threshold:g})"
     fastest = [rho for rho in rhos if at["end", rho]["p50_ms"] < min(at[s, rho]["p50_ms"] for s in SCHEMES[1:])]
     least = [rho for rho in rhos if at["end", rho]["accuracy"] < min(at[s, rho]["accuracy"] for s in SCHEMES[1:])]
@@ -165,13 +168,12 @@ def claims(rows, threshold, cloud_only):
               f"end least accurate at {len(least)}/{len(rhos)} loads ({least}); end "
               f"{at['end', rhos[0]]['accuracy']:.4f} vs end-cloud {at['end-cloud', rhos[0]]['accuracy']:.4f} "
               f"at ρ={rhos[0]}", len(least) == len(rhos)),
-        claim(f"the simulator shares the runtime's cost model: runtime mean latency within {SIM_AGREEMENT:g}× of "
-              f"the simulator's at every point where the sections' compute needs < {HOST_QUIET} of this host's cores",
-              "runtime/sim mean latency where the host is quiet: " + (", ".join(
-                  f"{k[0]}@ρ={k[1]}: {v:.2f}×" for k, v in sorted(quiet.items())) or "no such point") +
-              "; where it is busy: " + (", ".join(f"{k[0]}@ρ={k[1]}: {v:.1f}×" for k, v in sorted(busy.items()))
-                                       or "none"),
-              bool(quiet) and all(1 / SIM_AGREEMENT <= v <= SIM_AGREEMENT for v in quiet.values())),
+        claim(f"the simulator predicts lab7's mean latency for each scheme within {SIM_AGREEMENT:.0%} of the live "
+              f"run at the demo's load (ρ={JAM_RHO}; simulator: mean of {SIM_SEEDS} seeds)",
+              "runtime/sim mean latency at ρ=" + f"{JAM_RHO}: " + (", ".join(
+                  f"{scheme}: {v:.2f}×" for scheme, v in at_demo.items()) or "not measured") +
+              "; over the sweep: " + ", ".join(f"{k[0]}@ρ={k[1]}: {v:.2f}×" for k, v in sorted(agreement.items())),
+              len(at_demo) == len(SCHEMES) and all(abs(v - 1) <= SIM_AGREEMENT for v in at_demo.values())),
         claim(f"end-cloud jams the cloud: its p99 at every ρ ≥ {JAM_RHO} is ≥ {JAM_FACTOR:g}× its p99 at "
               f"ρ={rhos[0]}", f"runtime end-cloud p99 ratio to ρ={rhos[0]}: {listing(jam)} (the end scheme's, which "
               f"never uses the cloud: {listing(growth(at, 'end'))}; simulator end-cloud: "
@@ -292,7 +294,7 @@ def report(rows, found, meta):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"only rho in {QUICK_RHOS}, 1 s per point")
-    parser.add_argument("--threshold", type=float, default=0.1,
+    parser.add_argument("--threshold", type=float, default=0.3,
                         help="override of every exit's entropy threshold (a point of the model's exit curve)")
     parser.add_argument("--duration", type=float, default=None, help="seconds of requests per point (default 2)")
     parser.add_argument("--time-scale", type=float, default=10.0, help="time dilation K of the runtime runs")

@@ -31,9 +31,17 @@ TEST(Payloads, WorkRoundTrip) {
   EXPECT_EQ(back.view, 5);
   EXPECT_EQ(back.features, work.features);
   EXPECT_FALSE(back.relay);
+  EXPECT_FALSE(back.resent);
   work.relay = true;
   back = decode_work(encode_work(work));
   EXPECT_TRUE(back.relay);
+  EXPECT_FALSE(back.resent);
+  EXPECT_EQ(back.stage, Stage::kCloud);
+  work.relay = false;
+  work.resent = true;
+  back = decode_work(encode_work(work));
+  EXPECT_TRUE(back.resent);
+  EXPECT_FALSE(back.relay);
   EXPECT_EQ(back.stage, Stage::kCloud);
 }
 

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -65,3 +66,24 @@ def test_sim_threshold_needs_a_model(model):
     done = run_cli("sim", "--profile", os.path.join(model, "profile.json"), "--threshold", "0.5", *SIM_LOAD)
     assert done.returncode == 2
     assert "ConfigError" in done.stderr and "--threshold" in done.stderr
+
+
+def test_profile_remeasures_a_trained_model(model, tmp_path):
+    """`hddnn profile` rewrites profile.json from the checkpoint: the same sections and
+    escalations, each compute time the fastest of its rounds."""
+    copy = tmp_path / "tiny"
+    shutil.copytree(model, copy)
+    before = json.loads((copy / "profile.json").read_text())
+    done = run_cli("profile", "--model", str(copy), "--rounds", "2", "--limit", "500")
+    assert done.returncode == 0, done.stderr
+    after = json.loads((copy / "profile.json").read_text())
+    assert [s["name"] for s in after["sections"]] == [s["name"] for s in before["sections"]]
+    for section in after["sections"]:
+        assert section["compute_ms"]["batch1"] > 0 and 0 <= section["escalate_fraction"] <= 1
+        assert section["name"] + ":" in done.stdout
+
+
+def test_profile_needs_a_checkpoint(tmp_path):
+    done = run_cli("profile", "--model", str(tmp_path))
+    assert done.returncode == 2
+    assert "ConfigError" in done.stderr and "checkpoint.pt" in done.stderr

@@ -3,8 +3,9 @@
 // section passes on under the network's chosen thresholds.
 //
 // Contract: sections in chain order end, edge, cloud; for a multi-view network
-// "end" is one device branch and its input_bytes and out_bytes are per device. Times are medians of
-// repeated runs in eval mode without gradients, on one thread: as the runtime runs
+// "end" is one device branch and its input_bytes and out_bytes are per device. Times are the fastest
+// of repeated runs (other work on the host only adds time) in eval mode without gradients, on one
+// thread: as the runtime runs
 // a section (DeployedModel), so the planner, the load knob and the simulator price
 // the compute the runtime really does.
 #pragma once

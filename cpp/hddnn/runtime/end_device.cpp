@@ -35,6 +35,7 @@ EndDevice::EndDevice(NodeSetup setup)
 }
 
 void EndDevice::run() {
+  await_first_plan();
   start_clock();
   bool reported = false;
   while (!stopped_) {
@@ -81,7 +82,7 @@ void EndDevice::serve_one() {
   ExitDecision decision;
   for (size_t k = 0; k < local; ++k) {
     const Tier section = Placement::section(k);
-    result = compute(section, k == 0 ? images_[schedule_[request].sample] : result.features);
+    result = compute(section, schedule_[request].at_ms, k == 0 ? images_[schedule_[request].sample] : result.features);
     decision = model_.decide(section, result, config_.threshold);
     // The last section placed here answers when nothing is placed above it (always under `end`).
     if (decision.fine_confident || k + 1 == placement_.size()) return answer_locally(request, section, decision, false);
@@ -107,6 +108,7 @@ bool EndDevice::send_work(Pending& pending) {
   const Dispatch dispatch = pending.placement.dispatch(pending.destination == setup_.coordinator);
   pending.work.stage = dispatch.stage;
   pending.work.relay = dispatch.relay;
+  pending.work.resent = pending.sends > 0;
   pending.sent_ms = now_ms();
   ++pending.sends;
   auto payload = encode_work(pending.work);
@@ -152,7 +154,17 @@ void EndDevice::on_answer(const Answer& answer) {
   pending_.erase(it);
 }
 
+void EndDevice::await_first_plan() {
+  if (config_.scheme == "end") return;
+  while (!planned_ && !stopped_) {
+    if (auto message = transport_.receive(std::chrono::milliseconds(1))) handle(*message);
+    heartbeat_if_due();
+    check_coordinator_alive();
+  }
+}
+
 void EndDevice::on_plan(const nlohmann::json& plan) {
+  planned_ = true;
   std::map<int, double> fractions;
   for (auto& [rank, share] : plan.at("fractions").items()) fractions[std::stoi(rank)] = share.get<double>();
   router_.set_fractions(fractions);

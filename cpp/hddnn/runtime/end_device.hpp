@@ -59,6 +59,9 @@ class EndDevice : public Node {
   void handle(comm::Message& message);
   void on_answer(const Answer& answer);
   void on_plan(const nlohmann::json& plan);
+  /// Until the coordinator's first plan is here (any scheme but `end`): a device starts
+  /// serving with its plan, as a deployment would, not with the fallback route to the cloud.
+  void await_first_plan();
   void on_membership(const nlohmann::json& membership);
   bool drained() const;
   void report();
@@ -75,6 +78,7 @@ class EndDevice : public Node {
   uint64_t reassigned_ = 0;
   RoundTripEstimator round_trip_;
   bool stopped_ = false;
+  bool planned_ = false;
 };
 
 }  // namespace hddnn::runtime

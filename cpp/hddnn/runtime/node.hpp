@@ -2,6 +2,11 @@
 // configuration and topology, the deployed model, the device meter, and
 // emulated compute (a section's thread CPU time, or its profiled time under the
 // run config's compute "profile", stretched to time/speed).
+// Under emulation the device is a single FIFO server: a section starts when its
+// item was ready (it arrived, or reached this node's queue) or when the device
+// finished the previous one, whichever is later, and ends time/speed after that
+// start. The host's own handling between sections (decoding, polling, sealing)
+// runs inside that emulated time whenever it fits, as the simulator assumes.
 //
 // Contract: a Node is driven by one thread, its role's run(); the transport is
 // the only way it talks to other ranks. Heartbeats go to the coordinator every
@@ -11,6 +16,7 @@
 
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,9 +52,10 @@ class Node {
   void align_clock(double zero_unix_ms);
   /// The run clock's zero on the wall clock (Unix ms), to align ranks' records.
   double start_unix_ms() const { return clock_.zero_unix_ms(); }
-  /// Runs `section` on `input` (and a view mask: see DeployedModel::run), sleeping
-  /// afterwards so it takes time/speed (time: its CPU time or its profiled time).
-  SectionResult compute(Tier section, const torch::Tensor& input, const torch::Tensor& mask = {});
+  /// Runs `section` on `input` (and a view mask: see DeployedModel::run) for an item
+  /// ready since run time `ready_ms`; under emulation sleeps until the section has
+  /// taken time/speed (time: its CPU time or its profiled time) from its start.
+  SectionResult compute(Tier section, double ready_ms, const torch::Tensor& input, const torch::Tensor& mask = {});
   /// Sends a heartbeat to the coordinator when one is due; `extra` rides along.
   void heartbeat_if_due(const nlohmann::json& extra = nlohmann::json::object());
   /// Notes any message from the coordinator (every message counts as a sign of life).
@@ -72,6 +79,10 @@ class Node {
   double last_heard_coordinator_ms_ = 0;
   uint64_t answered_here_ = 0;
   std::map<Tier, double> profiled_ms_;  ///< per section, under compute "profile"
+  double free_at_ms_ = kNever;          ///< run time at which the emulated device finishes its last section
+
+ private:
+  static constexpr double kNever = -std::numeric_limits<double>::infinity();
 };
 
 }  // namespace hddnn::runtime

@@ -8,6 +8,8 @@
 // launcher can time fault injection from the run's start rather than from mpirun's.
 #include <torch/torch.h>
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -74,9 +76,18 @@ std::unique_ptr<runtime::Node> make_role(runtime::NodeSetup setup) {
   return std::make_unique<runtime::Server>(std::move(setup));
 }
 
+// One compute thread per rank. torch::set_num_threads does not reach an OpenBLAS that
+// torch calls through the generic libblas.so.3 (Debian's build), whose own pool would
+// run, and spin, a second thread beside every rank on the host's few cores.
+void use_one_compute_thread() {
+  torch::set_num_threads(1);
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
+}
+
 void run_rank(const std::string& path) {
   comm::ensure_initialized();
-  torch::set_num_threads(1);
+  use_one_compute_thread();
   runtime::NodeSetup setup;
   setup.config = runtime::load_run_config(path);
   setup.topology = mapping::load_topology(setup.config.topology);

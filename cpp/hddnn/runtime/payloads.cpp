@@ -18,6 +18,7 @@ uint32_t get_u32(const std::vector<uint8_t>& in, size_t at) {
 }
 
 constexpr uint8_t kRelayBit = 0x80;
+constexpr uint8_t kResentBit = 0x40;
 
 void require_size(const std::vector<uint8_t>& payload, size_t need, const char* what) {
   if (payload.size() < need) {
@@ -33,7 +34,8 @@ std::vector<uint8_t> encode_work(const Work& work) {
   put_u32(out, 0, work.request);
   out[4] = static_cast<uint8_t>(work.origin);
   out[5] = static_cast<uint8_t>(work.origin >> 8);
-  out[6] = static_cast<uint8_t>(static_cast<uint8_t>(work.stage) | (work.relay ? kRelayBit : 0));
+  out[6] = static_cast<uint8_t>(static_cast<uint8_t>(work.stage) | (work.relay ? kRelayBit : 0) |
+                                (work.resent ? kResentBit : 0));
   out[7] = work.view;
   std::copy(work.features.begin(), work.features.end(), out.begin() + kWorkHeaderBytes);
   return out;
@@ -44,8 +46,9 @@ Work decode_work(const std::vector<uint8_t>& payload) {
   Work work;
   work.request = get_u32(payload, 0);
   work.origin = static_cast<uint16_t>(payload[4] | (payload[5] << 8));
-  const uint8_t stage = payload[6] & ~kRelayBit;
+  const uint8_t stage = payload[6] & ~(kRelayBit | kResentBit);
   work.relay = (payload[6] & kRelayBit) != 0;
+  work.resent = (payload[6] & kResentBit) != 0;
   if (stage < 1 || stage > 3) throw CommError("work payload: unknown stage " + std::to_string(stage));
   work.stage = static_cast<Stage>(stage);
   work.view = payload[7];

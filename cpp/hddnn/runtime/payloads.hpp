@@ -2,9 +2,11 @@
 // (little-endian), since every byte an end device sends counts against DDNN's
 // communication measure. Control payloads (plans, reports) are CBOR via nlohmann.
 //
-// Work   (kWork):   u32 request, u16 origin, u8 stage (bit 7: relay), u8 view, then the packed
-//                   features (view: which view of a multi-view sample the features are from;
-//                   0 otherwise; relay: an edge forwards the work to the cloud unchanged).
+// Work   (kWork):   u32 request, u16 origin, u8 stage (bit 7: relay, bit 6: resent), u8 view,
+//                   then the packed features (view: which view of a multi-view sample the
+//                   features are from; 0 otherwise; relay: an edge forwards the work to the
+//                   cloud unchanged; resent: a copy sent again after its first destination
+//                   died or its answer was overdue, which servers take after fresh work).
 // Answer (kAnswer): u32 request, u8 exit tier, u8 coarse_only, u8 fine, u8 coarse.
 // decode_* throw CommError on a payload too short for its layout.
 #pragma once
@@ -26,6 +28,7 @@ struct Work {
   uint8_t view = 0;
   std::vector<uint8_t> features;
   bool relay = false;
+  bool resent = false;
 };
 
 struct Answer {

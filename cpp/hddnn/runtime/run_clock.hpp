@@ -32,6 +32,8 @@ class RunClock {
   double from_clock_at(double other_zero_unix_ms, double run_ms) const;
   /// How long `emulated_ms` lasts on the wall.
   Clock::duration wall_duration(double emulated_ms) const;
+  /// The steady-clock instant of run time `run_ms`.
+  Clock::time_point wall_at(double run_ms) const { return zero_ + wall_duration(run_ms); }
 
  private:
   double scale_;

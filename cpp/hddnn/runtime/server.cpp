@@ -40,9 +40,9 @@ void Server::run() {
       if (coordinator_->finished()) break;
     }
     if (!gathered_.empty()) {
-      serve_gathered(gathered_.front());
+      serve_gathered(gathered_.front().item, gathered_.front().ready_ms);
       gathered_.pop_front();
-    } else if (!queue_.empty()) {
+    } else if (!queue_.empty() || !resent_.empty()) {
       serve_one();
     } else if (auto message = transport_.receive(kIdleWait)) {
       handle(*message);
@@ -94,24 +94,27 @@ void Server::on_work(const comm::Message& message) {
     aggregator_->add_view(work, wire, now_ms());
     return;
   }
-  queue_.push_back(std::move(work));
-  meter_.queue_changed(queue_.size());
+  auto& queue = work.resent ? resent_ : queue_;
+  queue.push_back({std::move(work), now_ms()});
+  meter_.queue_changed(queue_.size() + resent_.size());
 }
 
 void Server::serve_one() {
-  Work work = std::move(queue_.front());
-  queue_.pop_front();
-  meter_.queue_changed(queue_.size());
+  auto& queue = queue_.empty() ? resent_ : queue_;
+  auto [work, ready_ms] = std::move(queue.front());
+  queue.pop_front();
+  meter_.queue_changed(queue_.size() + resent_.size());
   if (work.stage == Stage::kCloud) {
-    const auto result = compute(Tier::kCloud, model_.unpack(Tier::kCloud, work.features));
+    const auto result = compute(Tier::kCloud, ready_ms, model_.unpack(Tier::kCloud, work.features));
     return answer(work.request, work.origin, Tier::kCloud, model_.decide(Tier::kCloud, result, config_.threshold));
   }
-  finish_from_edge(work.request, work.origin, compute(Tier::kEdge, model_.unpack(Tier::kEdge, work.features)), false,
+  finish_from_edge(work.request, work.origin, ready_ms,
+                   compute(Tier::kEdge, ready_ms, model_.unpack(Tier::kEdge, work.features)), false,
                    is_cloud() || work.stage == Stage::kEdgeThenCloud);
 }
 
-void Server::finish_from_edge(uint32_t request, uint16_t origin, const SectionResult& edge, bool answer_at_edge,
-                              bool cloud_here) {
+void Server::finish_from_edge(uint32_t request, uint16_t origin, double ready_ms, const SectionResult& edge,
+                              bool answer_at_edge, bool cloud_here) {
   const auto decision = model_.decide(Tier::kEdge, edge, config_.threshold);
   if (decision.fine_confident || answer_at_edge) return answer(request, origin, Tier::kEdge, decision);
   if (!cloud_here) {
@@ -120,7 +123,7 @@ void Server::finish_from_edge(uint32_t request, uint16_t origin, const SectionRe
     transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(onward));
     return;
   }
-  const auto result = compute(Tier::kCloud, edge.features);
+  const auto result = compute(Tier::kCloud, ready_ms, edge.features);
   answer(request, origin, Tier::kCloud, model_.decide(Tier::kCloud, result, config_.threshold));
 }
 
@@ -136,11 +139,11 @@ void Server::gather_views() {
   const double now = now_ms();
   if (aggregator_->ready_to_start()) start_stream(now);
   aggregator_->admit(now);
-  for (auto& gathered : aggregator_->take_ready(now)) gathered_.push_back(std::move(gathered));
+  for (auto& gathered : aggregator_->take_ready(now)) gathered_.push_back({std::move(gathered), now});
   for (const auto& work : aggregator_->overdue(now)) {
     transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(work));
   }
-  meter_.queue_changed(queue_.size() + gathered_.size());
+  meter_.queue_changed(queue_.size() + resent_.size() + gathered_.size());
   report_records_when_drained();
 }
 
@@ -152,10 +155,10 @@ void Server::start_stream(double now) {
   }
 }
 
-void Server::serve_gathered(const GatheredViews& gathered) {
+void Server::serve_gathered(const GatheredViews& gathered, double ready_ms) {
   const auto [views, mask] = model_.stack_views(gathered.views);
   // Under `end` the aggregated local exit answers everything (DDNN's local exit).
-  finish_from_edge(gathered.request, static_cast<uint16_t>(rank_), compute(Tier::kEdge, views, mask),
+  finish_from_edge(gathered.request, static_cast<uint16_t>(rank_), ready_ms, compute(Tier::kEdge, ready_ms, views, mask),
                    config_.scheme == "end", is_cloud());
 }
 

@@ -57,7 +57,7 @@ void ViewDevice::serve_one() {
   const uint32_t request = queue_.front();
   queue_.pop_front();
   meter_.queue_changed(queue_.size());
-  const auto result = compute(Tier::kEnd, views_[schedule_[request].sample].unsqueeze(0));
+  const auto result = compute(Tier::kEnd, schedule_[request].at_ms, views_[schedule_[request].sample].unsqueeze(0));
   const Stage stage = aggregator_ == setup_.coordinator ? Stage::kEdgeThenCloud : Stage::kEdge;
   Work work{request, static_cast<uint16_t>(rank_), stage, static_cast<uint8_t>(my_view()),
             model_.pack(Tier::kEnd, result.features)};
