@@ -92,7 +92,9 @@ void Coordinator::handle(const comm::Message& message) {
   heard_from_.insert(source);
   if (message.header.type == comm::MessageType::kHeartbeat) {
     auto body = decode_control(message.payload);
-    if (body.contains("arrivals")) arrivals_seen_[source] = body["arrivals"].get<uint64_t>();
+    if (body.contains("arrivals")) {
+      arrivals_seen_[source] = {body["arrivals"].get<uint64_t>(), body.value("arrivals_at_ms", now_ms())};
+    }
   } else if (message.header.type == comm::MessageType::kReport) {
     on_report(source, decode_control(message.payload));
   }
@@ -135,13 +137,15 @@ void Coordinator::replan_if_due() {
   if (setup_.config.scheme != "mapping") return;
   const double now = now_ms(), interval = setup_.config.replan_interval_s * 1000.0;
   if (now - last_plan_ms_ < interval) return;
+  // Rates from the devices' own counts and clocks: heartbeats arrive late and at their
+  // own pace, so the coordinator's window would miscount the arrivals in it.
   for (auto& [rank, rate] : observed_rate_) {
-    const uint64_t seen = arrivals_seen_[rank];
-    const double window_s = (now - last_plan_ms_) / 1000.0;
-    if (seen >= arrivals_at_last_plan_[rank] && window_s > 0) {
-      rate = (seen - arrivals_at_last_plan_[rank]) / window_s;
+    const ArrivalCount seen = arrivals_seen_[rank];
+    ArrivalCount& before = arrivals_at_last_plan_[rank];
+    if (seen.count >= before.count && seen.at_ms > before.at_ms) {
+      rate = 1000.0 * static_cast<double>(seen.count - before.count) / (seen.at_ms - before.at_ms);
     }
-    arrivals_at_last_plan_[rank] = seen;
+    before = seen;
   }
   send_plan();
 }
@@ -228,7 +232,7 @@ void Coordinator::count_requests_lost_with_dead_owners() {
   for (int rank : record_owners_) {
     if (!dead_.count(rank) || records_from_.count(rank)) continue;
     // Its records died with it: it had received arrivals_seen_ requests by its last heartbeat.
-    for (uint64_t i = 0; i < arrivals_seen_[rank]; ++i) {
+    for (uint64_t i = 0; i < arrivals_seen_[rank].count; ++i) {
       RequestOutcome lost;
       lost.id = (uint64_t(rank) << 32) | i;
       lost.origin = rank;

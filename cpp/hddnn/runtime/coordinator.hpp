@@ -62,7 +62,12 @@ class Coordinator {
   mapping::ModelProfile profile_;
   std::map<int, double> last_heard_ms_;  ///< every rank but the coordinator, from start()
   std::set<int> heard_from_;
-  std::map<int, uint64_t> arrivals_seen_, arrivals_at_last_plan_;
+  /// A device's arrival count as its heartbeat reported it, at that device's run time.
+  struct ArrivalCount {
+    uint64_t count = 0;
+    double at_ms = 0;
+  };
+  std::map<int, ArrivalCount> arrivals_seen_, arrivals_at_last_plan_;
   std::map<int, double> observed_rate_;
   std::set<int> dead_, reported_, records_from_;
   std::vector<int> record_owners_;

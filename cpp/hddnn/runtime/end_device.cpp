@@ -1,6 +1,7 @@
 #include "hddnn/runtime/end_device.hpp"
 
 #include <fstream>
+#include <limits>
 
 #include "hddnn/comm/wire_format.hpp"
 #include "hddnn/data/fashion_mnist.hpp"
@@ -42,7 +43,8 @@ void EndDevice::run() {
     admit_arrivals();
     while (auto message = transport_.poll()) handle(*message);
     resend_overdue();
-    heartbeat_if_due({{"arrivals", schedule_.released()}});
+    watch_destinations();
+    heartbeat_if_due({{"arrivals", schedule_.released()}, {"arrivals_at_ms", now_ms()}});
     if (!queue_.empty()) {
       serve_one();
     } else if (!reported && drained()) {
@@ -102,8 +104,7 @@ void EndDevice::escalate(uint32_t request, Tier section, const SectionResult& re
 
 bool EndDevice::send_work(Pending& pending) {
   pending.destination = router_.next();
-  // With every planned destination dead, the cloud (the coordinator, alive while the run is) takes it.
-  if (pending.destination < 0 && config_.scheme != "end") pending.destination = setup_.coordinator;
+  if (pending.destination < 0 && config_.scheme != "end") pending.destination = nearest_live_server();
   if (pending.destination < 0) return false;
   const Dispatch dispatch = pending.placement.dispatch(pending.destination == setup_.coordinator);
   pending.work.stage = dispatch.stage;
@@ -173,11 +174,36 @@ void EndDevice::on_plan(const nlohmann::json& plan) {
 }
 
 void EndDevice::on_membership(const nlohmann::json& membership) {
-  for (int dead : membership.at("dead").get<std::vector<int>>()) {
-    router_.mark_dead(dead);
-    for (auto& [request, pending] : pending_) {
-      if (pending.destination == dead && send_work(pending)) ++reassigned_;
+  for (int dead : membership.at("dead").get<std::vector<int>>()) lose_destination(dead);
+}
+
+void EndDevice::watch_destinations() {
+  const double now = now_ms();
+  if (now - last_watch_ms_ < config_.heartbeat_ms) return;
+  last_watch_ms_ = now;
+  for (const auto& [rank, share] : router_.fractions()) {
+    if (rank != setup_.coordinator && transport_.peer_process_alive(rank) == comm::ProcessLiveness::kDead) {
+      lose_destination(rank);
     }
+  }
+}
+
+int EndDevice::nearest_live_server() const {
+  int nearest = setup_.coordinator;  // alive while the run is
+  double nearest_ms = std::numeric_limits<double>::infinity();
+  for (const auto& link : me().links) {
+    const bool server = setup_.topology.devices.at(link.to).tier != mapping::Tier::End;
+    if (!server || router_.is_dead(link.to) || link.latency_ms >= nearest_ms) continue;
+    nearest = link.to;
+    nearest_ms = link.latency_ms;
+  }
+  return nearest;
+}
+
+void EndDevice::lose_destination(int dead) {
+  router_.mark_dead(dead);
+  for (auto& [request, pending] : pending_) {
+    if (pending.destination == dead && send_work(pending)) ++reassigned_;
   }
 }
 

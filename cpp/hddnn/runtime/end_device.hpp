@@ -59,8 +59,16 @@ class EndDevice : public Node {
   void handle(comm::Message& message);
   void on_answer(const Answer& answer);
   void on_plan(const nlohmann::json& plan);
+  /// Every heartbeat period: a destination whose process this host sees dead is lost at
+  /// once, before the coordinator's membership change reaches this device.
+  void watch_destinations();
+  /// Routes around `dead` and re-sends the escalations pending there.
+  void lose_destination(int dead);
+  /// Where work goes while every planned destination is dead (until the next plan): the
+  /// live edge node or cloud this device reaches over the lowest-latency link.
+  int nearest_live_server() const;
   /// Until the coordinator's first plan is here (any scheme but `end`): a device starts
-  /// serving with its plan, as a deployment would, not with the fallback route to the cloud.
+  /// serving with its plan, as a deployment would, not with the fallback route.
   void await_first_plan();
   void on_membership(const nlohmann::json& membership);
   bool drained() const;
@@ -79,6 +87,7 @@ class EndDevice : public Node {
   RoundTripEstimator round_trip_;
   bool stopped_ = false;
   bool planned_ = false;
+  double last_watch_ms_ = -1e9;
 };
 
 }  // namespace hddnn::runtime

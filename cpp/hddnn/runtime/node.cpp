@@ -57,13 +57,13 @@ void Node::start_clock() {
   clock_.restart();
   meter_ = DeviceMeter(clock_, power_of(me()));
   last_heard_coordinator_ms_ = 0;
-  free_at_ms_ = kNever;
+  schedule_.reset();
 }
 
 void Node::align_clock(double zero_unix_ms) {
   clock_.align(zero_unix_ms);
   meter_ = DeviceMeter(clock_, power_of(me()));
-  free_at_ms_ = kNever;
+  schedule_.reset();
   last_heard_coordinator_ms_ = now_ms();
   last_heartbeat_ms_ = -1e9;
 }
@@ -75,16 +75,13 @@ const mapping::Device& Node::me() const { return setup_.topology.devices.at(rank
 int Node::my_view() const { return view_of(me()); }
 
 SectionResult Node::compute(Tier section, double ready_ms, const torch::Tensor& input, const torch::Tensor& mask) {
-  const double start_ms = std::max(ready_ms, free_at_ms_);
   const double cpu_start = thread_cpu_ms();
   SectionResult result = model_.run(section, input, mask);
   const double cpu_ms = thread_cpu_ms() - cpu_start;
   const double work_ms = profiled_ms_.empty() ? cpu_ms : profiled_ms_.at(section);
   const double emulated_ms = config_.emulate ? work_ms / me().speed : cpu_ms;
   if (config_.emulate) {
-    const double done_ms = start_ms + emulated_ms;
-    free_at_ms_ = std::max(done_ms, now_ms());  // a host that fell behind frees the device late
-    std::this_thread::sleep_until(clock_.wall_at(done_ms));
+    std::this_thread::sleep_until(clock_.wall_at(schedule_.finish(ready_ms, emulated_ms, now_ms())));
   }
   meter_.add_busy(emulated_ms);
   return result;

@@ -2,11 +2,10 @@
 // configuration and topology, the deployed model, the device meter, and
 // emulated compute (a section's thread CPU time, or its profiled time under the
 // run config's compute "profile", stretched to time/speed).
-// Under emulation the device is a single FIFO server: a section starts when its
-// item was ready (it arrived, or reached this node's queue) or when the device
-// finished the previous one, whichever is later, and ends time/speed after that
-// start. The host's own handling between sections (decoding, polling, sealing)
-// runs inside that emulated time whenever it fits, as the simulator assumes.
+// Under emulation the device is one FIFO server (comm::ServiceSchedule): a section
+// starts when its item was ready (it arrived, or reached this node's queue) or when
+// the device finished the previous one, whichever is later, and ends time/speed
+// after that start, as the simulator assumes.
 //
 // Contract: a Node is driven by one thread, its role's run(); the transport is
 // the only way it talks to other ranks. Heartbeats go to the coordinator every
@@ -16,11 +15,11 @@
 
 #include <chrono>
 #include <functional>
-#include <limits>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "hddnn/comm/service_schedule.hpp"
 #include "hddnn/comm/transport.hpp"
 #include "hddnn/mapping/topology.hpp"
 #include "hddnn/runtime/deployed_model.hpp"
@@ -79,10 +78,7 @@ class Node {
   double last_heard_coordinator_ms_ = 0;
   uint64_t answered_here_ = 0;
   std::map<Tier, double> profiled_ms_;  ///< per section, under compute "profile"
-  double free_at_ms_ = kNever;          ///< run time at which the emulated device finishes its last section
-
- private:
-  static constexpr double kNever = -std::numeric_limits<double>::infinity();
+  comm::ServiceSchedule schedule_;      ///< the emulated device's FIFO service (under emulation)
 };
 
 }  // namespace hddnn::runtime
