@@ -88,9 +88,12 @@ def faulty_run(model, rate, threshold, rank, at_s, seed, timeout):
 
 def tail_before_and_after(results, failure):
     """p99 latency of the requests arriving before the kill (after a 1 s warm-up) and of
-    those arriving in the RECOVERY_WINDOW_MS after its detection, and their ratio."""
+    those arriving in the RECOVERY_WINDOW_MS after its detection, their ratio, and the
+    latencies themselves (pooled over the runs by distribution())."""
+    none = {"p99_before_ms": None, "p99_after_ms": None, "tail_ratio": None, "latencies_before_ms": [],
+            "latencies_after_ms": []}
     if failure is None:
-        return {"p99_before_ms": None, "p99_after_ms": None, "tail_ratio": None}
+        return none
     requests = results.requests()
     answered = requests[requests.answers > 0]
     killed_ms, detected_ms = failure["detected_at_ms"] - failure["detected_after_ms"], failure["detected_at_ms"]
@@ -98,9 +101,10 @@ def tail_before_and_after(results, failure):
     after = answered[(answered.arrival_ms >= detected_ms) &
                      (answered.arrival_ms < detected_ms + RECOVERY_WINDOW_MS)].latency_ms
     if before.empty or after.empty:
-        return {"p99_before_ms": None, "p99_after_ms": None, "tail_ratio": None}
+        return none
     p99_before, p99_after = float(before.quantile(0.99)), float(after.quantile(0.99))
-    return {"p99_before_ms": p99_before, "p99_after_ms": p99_after, "tail_ratio": p99_after / p99_before}
+    return {"p99_before_ms": p99_before, "p99_after_ms": p99_after, "tail_ratio": p99_after / p99_before,
+            "latencies_before_ms": before.tolist(), "latencies_after_ms": after.tolist()}
 
 
 def edge_runs(model, rate, threshold, count):
@@ -140,6 +144,12 @@ def distribution(all_rows):
                                      "p95": percentile(detected, 0.95), "max": max(detected)})
     if ratios:
         summary.update(tail_ratio={"median": statistics.median(ratios), "max": max(ratios)})
+        # One run's 2 s window holds ~100 requests, so its p99 is about its second-slowest
+        # request; the runs pooled give the p99 the issue asks for.
+        before = [ms for r in landed for ms in r["latencies_before_ms"]]
+        after = [ms for r in landed for ms in r["latencies_after_ms"]]
+        summary.update(pooled_tail={"requests_before": len(before), "requests_after": len(after),
+                                    "p99_before_ms": percentile(before, 0.99), "p99_after_ms": percentile(after, 0.99)})
     return summary
 
 
@@ -158,14 +168,18 @@ def detection_claim(summary, heartbeat_ms):
 
 
 def tail_claim(summary):
-    ratio = summary.get("tail_ratio")
+    ratio, pooled = summary.get("tail_ratio"), summary.get("pooled_tail")
+    pooled_ratio = pooled["p99_after_ms"] / pooled["p99_before_ms"] if pooled else None
     ours = "no run to measure" if ratio is None else (
-        f"{summary['tail_runs_within']}/{summary['tail_runs']} runs within; p99 after / before: median "
-        f"{ratio['median']:.2f}x, worst {ratio['max']:.2f}x")
+        f"over the runs pooled: p99 {pooled['p99_after_ms']:.1f} ms in the {RECOVERY_WINDOW_MS / 1000:g} s after "
+        f"detection ({pooled['requests_after']} requests) vs {pooled['p99_before_ms']:.1f} ms before the kill "
+        f"({pooled['requests_before']} requests): {pooled_ratio:.2f}x; run by run "
+        f"{summary['tail_runs_within']}/{summary['tail_runs']} within, median {ratio['median']:.2f}x, worst "
+        f"{ratio['max']:.2f}x")
     return {"claim": f"p99 latency over the {RECOVERY_WINDOW_MS / 1000:g} s after detection within "
-                     f"{TAIL_TOLERANCE - 1:.0%} of the pre-failure p99", "source": "issue",
-            "theirs": f"<= {TAIL_TOLERANCE:g}x", "ours": ours,
-            "holds": ratio is not None and summary["tail_runs_within"] == summary["tail_runs"]}
+                     f"{TAIL_TOLERANCE - 1:.0%} of the pre-failure p99 (requests of every run pooled)",
+            "source": "issue", "theirs": f"<= {TAIL_TOLERANCE:g}x", "ours": ours,
+            "holds": pooled_ratio is not None and pooled_ratio <= TAIL_TOLERANCE}
 
 
 def nothing_lost(summary):
