@@ -42,7 +42,7 @@ void Server::run() {
     if (!gathered_.empty()) {
       serve_gathered(gathered_.front().item, gathered_.front().ready_ms);
       gathered_.pop_front();
-    } else if (!queue_.empty() || !resent_.empty()) {
+    } else if (work_waiting() > 0) {
       serve_one();
     } else if (auto message = transport_.receive(kIdleWait)) {
       handle(*message);
@@ -96,14 +96,14 @@ void Server::on_work(const comm::Message& message) {
   }
   auto& queue = work.resent ? resent_ : queue_;
   queue.push_back({std::move(work), now_ms()});
-  meter_.queue_changed(queue_.size() + resent_.size());
+  meter_.queue_changed(work_waiting());
 }
 
 void Server::serve_one() {
   auto& queue = queue_.empty() ? resent_ : queue_;
   auto [work, ready_ms] = std::move(queue.front());
   queue.pop_front();
-  meter_.queue_changed(queue_.size() + resent_.size());
+  meter_.queue_changed(work_waiting());
   if (work.stage == Stage::kCloud) {
     const auto result = compute(Tier::kCloud, ready_ms, model_.unpack(Tier::kCloud, work.features));
     return answer(work.request, work.origin, Tier::kCloud, model_.decide(Tier::kCloud, result, config_.threshold));
@@ -140,10 +140,11 @@ void Server::gather_views() {
   if (aggregator_->ready_to_start()) start_stream(now);
   aggregator_->admit(now);
   for (auto& gathered : aggregator_->take_ready(now)) gathered_.push_back({std::move(gathered), now});
-  for (const auto& work : aggregator_->overdue(now)) {
+  for (auto work : aggregator_->overdue(now)) {
+    work.resent = true;
     transport_.send(setup_.coordinator, comm::MessageType::kWork, encode_work(work));
   }
-  meter_.queue_changed(queue_.size() + resent_.size() + gathered_.size());
+  meter_.queue_changed(work_waiting() + gathered_.size());
   report_records_when_drained();
 }
 

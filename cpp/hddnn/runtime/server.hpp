@@ -46,6 +46,7 @@ class Server : public Node {
   /// Answers `origin` (recorded here when this server's aggregator owns the request).
   void answer(uint32_t request, uint16_t origin, Tier exit, const ExitDecision& decision);
   bool is_cloud() const { return rank_ == setup_.coordinator; }
+  size_t work_waiting() const { return queue_.size() + resent_.size(); }
   // Aggregator side of a multi-view setting.
   void gather_views();
   void start_stream(double now);
