@@ -172,7 +172,7 @@ void Simulation::run_on_end(const Event& e) {
 
 void Simulation::escalate_from_end(uint32_t request, int end, double at_ms) {
   int destination = routers_[end].next();
-  if (destination < 0) destination = cloud_;  // as the runtime does when no planned destination is left
+  if (destination < 0) destination = cloud_;  // a plan that routes nothing from this device: the cloud
   const Placement& placement = placements_[end];
   const Tier last_local = Placement::section(placement.local_sections() - 1);
   const size_t payload = runtime::kWorkHeaderBytes + section(last_local).out_bytes;
