@@ -182,7 +182,8 @@ void EndDevice::watch_destinations() {
   if (now - last_watch_ms_ < config_.heartbeat_ms) return;
   last_watch_ms_ = now;
   for (const auto& [rank, share] : router_.fractions()) {
-    if (rank != setup_.coordinator && transport_.peer_process_alive(rank) == comm::ProcessLiveness::kDead) {
+    if (rank == setup_.coordinator || router_.is_dead(rank)) continue;
+    if (transport_.peer_process_alive(rank) == comm::ProcessLiveness::kDead) {
       lose_destination(rank);
     }
   }
