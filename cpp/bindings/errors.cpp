@@ -16,6 +16,7 @@ void register_errors(py::module_& m) {
   auto comm = py::register_exception<CommError>(m, "CommError", base);
   py::register_exception<PeerLostError>(m, "PeerLostError", comm);
   py::register_exception<CryptoError>(m, "CryptoError", base);
+  py::register_exception<RunFailedError>(m, "RunFailedError", base);
 }
 
 }  // namespace hddnn::bindings

@@ -1,9 +1,10 @@
 """Launching a distributed run: one MPI rank per topology device.
 
 `run()` writes the run's configuration, starts `mpirun` with the flags that work
-as root on few cores (plus any the caller passes through), and reads the outcome
-from the results file: mpirun's exit status says nothing reliable once a rank
-has died (Open MPI 4.1.4), so a missing results file is the failure signal.
+as root on few cores (plus any the caller passes through), or one mpirun job per host
+(hddnn.host_jobs), and reads the outcome from the results file: mpirun's exit status
+says nothing reliable once a rank has died (Open MPI 4.1.4), so a missing results file
+is the failure signal. `join()` starts one host's job for a running system.
 """
 import glob
 import json
@@ -13,12 +14,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from . import _core
 from .errors import CommError, ConfigError
+from .errors import by_name as errors_by_name
+from .faults import Schedule, kill_rank, parse_kill, rank_pids  # noqa: F401  (parse_kill: part of this API)
+from .host_jobs import SERVER_URI, HostJobs, job_command, kill_tree, read_hostfile
 from .load import profile_at_threshold
 from .results import Results
 
@@ -28,7 +31,6 @@ LOOPBACK_MPIRUN_FLAGS = ["--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_
 LOCAL_MPIRUN_FLAGS = HOST_MPIRUN_FLAGS + LOOPBACK_MPIRUN_FLAGS
 RUN_MPIRUN_FLAGS = ["--enable-recovery", "--mca", "btl", "self,vader,tcp"]
 HOST_OPTIONS = ("--hostfile", "-hostfile", "--machinefile", "-machinefile", "--host", "-host", "-H")
-SCHEMES = ("end", "end-cloud", "mapping")
 TAMPER_SYNTAX = "KIND@RANK[:COUNT]"
 
 
@@ -85,8 +87,7 @@ def check_views(model: str, topology: str) -> None:
 
 def mpirun_command(config_path: str, ranks: int, mpirun_args: Sequence[str] = ()) -> list:
     mpirun = mpirun_path()
-    spans_hosts = any(arg.split("=")[0] in HOST_OPTIONS for arg in mpirun_args)
-    flags = HOST_MPIRUN_FLAGS if spans_hosts else LOCAL_MPIRUN_FLAGS
+    flags = HOST_MPIRUN_FLAGS if spans_hosts(mpirun_args) else LOCAL_MPIRUN_FLAGS
     return [mpirun, *flags, *RUN_MPIRUN_FLAGS, *mpirun_args, "-n", str(ranks), node_binary(), "--config", config_path]
 
 
@@ -95,10 +96,15 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
         kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
-        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured", **extra) -> Results:
+        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured",
+        hosts: Optional[str] = None, rsh: str = "ssh", kill_host: Iterable[Tuple[str, float]] = (),
+        rejoin: Iterable[Tuple[str, float]] = (), **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
-    bad arguments and CommError when the run produced no results. `kill` lists
+    bad arguments (unknown keyword arguments included); when the run produced no
+    results, the failing rank's own error class (ConfigError, DataError, ...; CommError
+    when no rank says); RunFailedError, with the results as its `results`, when the run
+    served nothing (no request offered, or every end device lost). `kill` lists
     (rank, seconds) pairs: that rank gets SIGKILL from outside, that many seconds
     after every rank has set up. `record_requests` lists every request's record in
     the results (Results.requests()). On a multi-view topology (end devices naming
@@ -116,68 +122,192 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     forward's thread CPU time) or "profile" (the section's batch-1 time in the profile:
     on a crowded host, cold caches and CPU steal inflate measured times; the profile's
     are what the planner and the simulator price). With `threshold`, the planner's
-    profile carries the escalation fractions of that threshold (load.profile_at_threshold)."""
-    if scheme not in SCHEMES:
-        raise ConfigError(f"scheme: unknown scheme '{scheme}' (expected one of {', '.join(SCHEMES)})")
-    for path, what in ((model, "model"), (topology, "topology")):
-        if not os.path.exists(path):
-            raise ConfigError(f"{what}: {path} does not exist")
-    check_views(model, topology)
+    profile carries the escalation fractions of that threshold (load.profile_at_threshold).
+    `hosts` (an Open MPI hostfile: "HOST slots=N" lines, ranks in topology order) runs one
+    mpirun job per host, started through the remote shell `rsh` (ssh by default) and
+    joined through an ompi-server on the coordinator's host (hddnn.host_jobs); then
+    `kill_host` lists (host, seconds) pairs: that host's job is killed, and `rejoin` lists
+    (host, seconds) pairs: that host's job starts again and rejoins the running system.
+    A cluster run (hosts, or a hostfile in `mpirun_args`) keeps its working folder beside
+    the results, as OUT.run, which every host must read (a shared folder)."""
     tamper = [parse_tamper(entry) for entry in tamper]
     keep_out = out is not None
     if any(entry["kind"] == "capture" for entry in tamper) and not keep_out:
         raise ConfigError("tamper: capture needs out= (capture files are written beside the results)")
-    workdir = tempfile.mkdtemp(prefix="hddnn-run-")
-    out = os.path.abspath(out or os.path.join(workdir, "results.json"))
-    profile_path = os.path.join(workdir, "profile.json")
+    host_list = read_hostfile(hosts) if hosts is not None else None
+    if (kill_host or rejoin) and host_list is None:
+        raise ConfigError("kill_host and rejoin need hosts= (a run of one job per host)")
+    cluster = host_list is not None or spans_hosts(mpirun_args)
+    workdir, out = _run_folder(out, cluster)
     try:
-        with open(profile_path, "w") as f:
-            json.dump(profile_at_threshold(model, threshold), f)
-    except ConfigError:
+        config = _run_config(workdir, model, topology, out, threshold, encrypt, key_file,
+                             run_id=os.path.basename(workdir) if host_list else "",
+                             scheme=scheme, rate=rate, duration=duration, deadline_ms=deadline_ms, seed=seed,
+                             emulate=emulate, record_requests=record_requests, view_wait_ms=view_wait_ms,
+                             tamper=tamper, time_scale=time_scale, compute=compute, **extra)
+    except Exception:
         shutil.rmtree(workdir)
         raise
-    fresh_key = encrypt and key_file is None
-    if fresh_key:
-        key_file = os.path.join(workdir, "cluster.key")
-    config = {"model": os.path.abspath(model), "profile": profile_path, "topology": os.path.abspath(topology), "scheme": scheme,
-              "rate": rate, "duration": duration, "deadline_ms": deadline_ms, "seed": seed,
-              "threshold": -1.0 if threshold is None else threshold, "out": out, "emulate": emulate,
-              "encrypt": encrypt, "key_file": os.path.abspath(key_file) if key_file else "",
-              "record_requests": record_requests, "view_wait_ms": view_wait_ms, "tamper": tamper,
-              "time_scale": time_scale, "compute": compute, **extra}
-    try:
-        _core.check_run_config(json.dumps(config))
-    except ConfigError:
-        shutil.rmtree(workdir)
-        raise
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    _remove_rank_files(out, (".json", ".error.json", ".ready", ".capture"))
-    if fresh_key:
-        from . import crypto
-        crypto.keygen(key_file)
+    _remove_rank_files(out, (".json", ".error.json", ".ready", ".capture", ".records.json"))
     config_path = os.path.join(workdir, "run.json")
     with open(config_path, "w") as f:
         json.dump(config, f, indent=2)
     ranks = device_count(topology)
-    command = mpirun_command(config_path, ranks, list(mpirun_args))
     limit = timeout if timeout is not None else duration * time_scale + 120
-    log_path = os.path.join(workdir, "mpirun.log")
-    log = open(log_path, "w+")
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    killer = _Killer(proc.pid, [(rank, at * time_scale) for rank, at in kill], out, ranks, limit)
-    _wait(proc, out, limit)
-    killer.cancel()
-    log.seek(0)
-    stderr = log.read()
-    log.close()
-    results = _collect(out, stderr, log_path)
-    results["kills"] = killer.done
+    if host_list is None:
+        job = _OneJob(mpirun_command(config_path, ranks, list(mpirun_args)), workdir)
+    else:
+        job = _PerHostJobs(HostJobs(host_list, ranks, cloud_rank(topology), [node_binary(), "--config", config_path],
+                                    [mpirun_path(), *HOST_MPIRUN_FLAGS, *RUN_MPIRUN_FLAGS, *mpirun_args], workdir,
+                                    rsh))
+    events = [(at * time_scale, lambda rank=rank: kill_rank(job.roots, rank)) for rank, at in kill]
+    events += [(at * time_scale, lambda host=host: job.kill_host(host)) for host, at in kill_host]
+    events += [(at * time_scale, lambda host=host: job.rejoin_host(host)) for host, at in rejoin]
+    job.start()
+    schedule = Schedule(events, [f"{out}.rank{rank}.ready" for rank in range(ranks)], limit)
+    try:
+        _wait(job.main_process(), out, limit)
+    finally:
+        schedule.cancel()
+        job.stop()
+    results = _collect(out, job.log_tail(), job.log_path)
+    results["kills"] = [event for event in schedule.done if "rejoined_host" not in event]
+    results["rejoins"] = [event for event in schedule.done if "rejoined_host" in event]
+    _note_kill_times(results, time_scale)
     results["captures"] = sorted(glob.glob(glob.escape(out) + ".rank*.capture"))
     _remove_rank_files(out, (".ready",))
     if not keep_out:
         results.path = None
-    shutil.rmtree(workdir)  # the key, the config and mpirun's log; kept when the run failed
+    shutil.rmtree(workdir)  # the key, the config and the jobs' logs; kept when the run failed
+    _raise_if_failed(results)
     return results
+
+
+def join(run_folder: str, first_rank: int, ranks: int, mpirun_args: Iterable[str] = ()) -> int:
+    """Starts, on this host, `ranks` ranks from run rank `first_rank` (one host's devices)
+    for the running system whose folder is `run_folder` (OUT.run of a run with hosts=):
+    they connect to it and are readmitted, handed the keys and the current plan.
+    Returns mpirun's exit status once they end."""
+    config, uri = os.path.join(run_folder, "run.json"), os.path.join(run_folder, SERVER_URI)
+    for path in (config, uri):
+        if not os.path.exists(path):
+            raise ConfigError(f"join: {path} missing (is {run_folder} the OUT.run folder of a running run with hosts=?)")
+    mpirun = [mpirun_path(), *HOST_MPIRUN_FLAGS, *RUN_MPIRUN_FLAGS, *mpirun_args]
+    command = job_command(mpirun, uri, ranks, [node_binary(), "--config", config], first_rank, rejoin=True)
+    return subprocess.run(command).returncode
+
+
+def spans_hosts(mpirun_args: Iterable[str]) -> bool:
+    """Whether mpirun is given other hosts to start ranks on."""
+    return any(arg.split("=")[0] in HOST_OPTIONS for arg in mpirun_args)
+
+
+def cloud_rank(topology: str) -> int:
+    from . import mapping
+    devices = mapping.load_topology(topology)["devices"]
+    return next(i for i, device in enumerate(devices) if device["tier"] == "cloud")
+
+
+def _run_folder(out: Optional[str], cluster: bool) -> Tuple[str, str]:
+    """The run's working folder (config, key, profile, logs) and its results path. Every
+    host of a cluster run reads the folder: it lies beside the results (a shared folder),
+    or in the current directory, as OUT.run."""
+    if cluster:
+        out = os.path.abspath(out or "results.json")
+        workdir = out + ".run"
+        shutil.rmtree(workdir, ignore_errors=True)
+        os.makedirs(workdir)
+        return workdir, out
+    workdir = tempfile.mkdtemp(prefix="hddnn-run-")
+    out = os.path.abspath(out or os.path.join(workdir, "results.json"))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    return workdir, out
+
+
+def _run_config(workdir: str, model: str, topology: str, out: str, threshold: Optional[float], encrypt: bool,
+                key_file: Optional[str], **fields) -> dict:
+    """The run config every rank reads, checked by the C++ side (which refuses unknown
+    fields); writes the planner's profile and, unless one is given, a fresh key."""
+    for path, what in ((model, "model"), (topology, "topology")):
+        if not os.path.exists(path):
+            raise ConfigError(f"{what}: {path} does not exist")
+    check_views(model, topology)
+    profile_path = os.path.join(workdir, "profile.json")
+    with open(profile_path, "w") as f:
+        json.dump(profile_at_threshold(model, threshold), f)
+    fresh_key = encrypt and key_file is None
+    if fresh_key:
+        key_file = os.path.join(workdir, "cluster.key")
+    config = {"model": os.path.abspath(model), "profile": profile_path, "topology": os.path.abspath(topology),
+              "threshold": -1.0 if threshold is None else threshold, "out": out, "encrypt": encrypt,
+              "key_file": os.path.abspath(key_file) if key_file else "", **fields}
+    _core.check_run_config(json.dumps(config))
+    if fresh_key:
+        from . import crypto
+        crypto.keygen(key_file)
+    return config
+
+
+class _OneJob:
+    """A run as one mpirun job (on this host, or spanning hosts through mpirun's own hostfile)."""
+
+    def __init__(self, command: List[str], workdir: str):
+        self.command = command
+        self.log_path = os.path.join(workdir, "mpirun.log")
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def main_process(self) -> subprocess.Popen:
+        return self.proc
+
+    def roots(self) -> List[int]:
+        return [self.proc.pid]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            kill_tree(self.proc)
+        self.log.close()
+
+    def log_tail(self, lines: int = 8) -> str:
+        with open(self.log_path, errors="replace") as f:
+            return " | ".join(f.read().strip().splitlines()[-lines:])
+
+
+class _PerHostJobs:
+    """A run as one mpirun job per host (HostJobs), with the launcher's host faults."""
+
+    def __init__(self, jobs: HostJobs):
+        self.jobs = jobs
+        self.log_path = jobs.workdir
+
+    def start(self) -> None:
+        self.jobs.start()
+
+    def main_process(self) -> subprocess.Popen:
+        return self.jobs.coordinator_job()
+
+    def roots(self) -> List[int]:
+        return self.jobs.roots()
+
+    def kill_host(self, host: str) -> dict:
+        ranks = sorted(rank for rank in rank_pids(*self.jobs.roots()) if self.jobs.host_of(rank) == host)
+        unix_ms = time.time() * 1000
+        self.jobs.kill(host)
+        return {"host": host, "ranks": ranks, "unix_ms": unix_ms}
+
+    def rejoin_host(self, host: str) -> dict:
+        unix_ms = time.time() * 1000
+        self.jobs.rejoin(host)
+        return {"rejoined_host": host, "unix_ms": unix_ms}
+
+    def stop(self) -> None:
+        self.jobs.stop()
+
+    def log_tail(self, lines: int = 8) -> str:
+        return self.jobs.log_tail(lines)
 
 
 def _wait(proc: subprocess.Popen, out: str, limit: float, grace: float = 5.0) -> None:
@@ -197,17 +327,6 @@ def _wait(proc: subprocess.Popen, out: str, limit: float, grace: float = 5.0) ->
         time.sleep(0.1)
 
 
-def parse_kill(text: str) -> Tuple[int, float]:
-    """'RANK@SECONDS' -> (rank, seconds)."""
-    rank, sep, seconds = text.partition("@")
-    try:
-        if not sep:
-            raise ValueError
-        return int(rank), float(seconds)
-    except ValueError:
-        raise ConfigError(f"kill: expected RANK@SECONDS, got '{text}'") from None
-
-
 def parse_tamper(text: str) -> dict:
     """'KIND@RANK[:COUNT]' -> {"kind", "rank", "count"} (count 1 by default). The kind
     and the values are checked with the rest of the run config."""
@@ -221,78 +340,52 @@ def parse_tamper(text: str) -> dict:
         raise ConfigError(f"tamper: expected {TAMPER_SYNTAX}, got '{text}'") from None
 
 
-def rank_pids(mpirun_pid: int) -> dict:
-    """PID of each rank started by a local mpirun: its children, identified by the
-    OMPI_COMM_WORLD_RANK in their environment."""
-    pids = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                parent = int(f.read().rsplit(")", 1)[1].split()[1])
-            if parent != mpirun_pid:
-                continue
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
-        except (OSError, ValueError, IndexError):
-            continue
-        if b"OMPI_COMM_WORLD_RANK" in env:
-            pids[int(env[b"OMPI_COMM_WORLD_RANK"])] = int(entry)
-    return pids
-
-
-class _Killer:
-    """Sends SIGKILL to ranks of a running local mpirun on schedule. The schedule's
-    clock starts once every rank has set up (touched <out>.rank<i>.ready), so a kill
-    never lands in MPI startup, however slow the host; a rank that dies before that
-    point leaves nothing to schedule."""
-
-    def __init__(self, mpirun_pid: int, schedule: List[Tuple[int, float]], out: str, ranks: int, limit: float):
-        self.mpirun_pid, self.schedule, self.done = mpirun_pid, schedule, []
-        self.ready_files = [f"{out}.rank{rank}.ready" for rank in range(ranks)]
-        self.cancelled = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(limit,), daemon=True)
-        if schedule:
-            self.thread.start()
-
-    def _run(self, limit: float) -> None:
-        deadline = time.time() + limit
-        while not all(os.path.exists(path) for path in self.ready_files):
-            if self.cancelled.wait(0.02) or time.time() > deadline:
-                return
-        start = time.time()
-        for rank, at in sorted(self.schedule, key=lambda entry: entry[1]):
-            if self.cancelled.wait(max(0.0, start + at - time.time())):
-                return
-            self._kill(rank, time.time() - start)
-
-    def _kill(self, rank: int, at: float) -> None:
-        pid = rank_pids(self.mpirun_pid).get(rank)
-        if pid is None:
-            self.done.append({"rank": rank, "at_s": None, "error": "rank not found"})
-            return
-        unix_ms = time.time() * 1000  # just before the signal: detection times measured from it err long
-        os.kill(pid, signal.SIGKILL)
-        self.done.append({"rank": rank, "pid": pid, "at_s": round(at, 3), "unix_ms": unix_ms})
-
-    def cancel(self) -> None:
-        self.cancelled.set()
-        if self.thread.is_alive():
-            self.thread.join()
+def _root_cause(errors: list) -> Optional[dict]:
+    """The rank error that explains a failed run: the first that is not a peer lost
+    (those follow from another rank's failure), else the first."""
+    causes = [e for e in errors if e["error"] != "PeerLostError"]
+    return (causes or errors or [None])[0]
 
 
 def _collect(out: str, stderr: str, log_path: str) -> Results:
+    """The run's Results; the failing rank's own error class when there are none."""
     errors = _rank_errors(out)
     if not os.path.exists(out):
         detail = "; ".join(f"rank {e['rank']}: {e['error']}: {e['message']}" for e in errors)
         tail = (stderr or "").strip().splitlines()[-8:]
-        raise CommError(f"run produced no results file ({out}; mpirun's log: {log_path}). {detail}. "
-                        f"{_kept_records(out)}{' | '.join(tail)}".strip())
+        cause = _root_cause(errors)
+        cls = errors_by_name(cause["error"]) if cause else CommError
+        raise cls(f"run produced no results file ({out}; mpirun's log: {log_path}). {detail}. "
+                  f"{_kept_records(out)}{' | '.join(tail)}".strip())
     with open(out) as f:
         data = json.load(f)
     data["rank_errors"] = errors
     return Results(data, path=out)
+
+
+def _raise_if_failed(results: Results) -> None:
+    """A run that served nothing is a failure: its error class (RunFailedError), with
+    the results as the error's `results`."""
+    if "error" not in results:
+        return
+    error = errors_by_name(results["error"]["type"])(
+        f"{results['error']['message']}: {results.summary_line()}" + (f" (results: {results.path})" if results.path else ""))
+    error.results = results
+    raise error
+
+
+def _note_kill_times(results: Results, time_scale: float) -> None:
+    """Each failure of a rank the launcher killed (alone, or with its host) gets
+    killed_at_ms (run time, like detected_at_ms) and kill_to_detection_ms."""
+    killed = {}
+    for kill in results["kills"]:
+        if "unix_ms" in kill:
+            killed.update({rank: kill for rank in kill.get("ranks", [kill.get("rank")])})
+    for failure in results.get("failures", []):
+        kill = killed.get(failure["rank"])
+        if kill is not None:
+            failure["killed_at_ms"] = (kill["unix_ms"] - results["started_unix_ms"]) / time_scale
+            failure["kill_to_detection_ms"] = failure["detected_at_ms"] - failure["killed_at_ms"]
 
 
 def _kept_records(out: str) -> str:

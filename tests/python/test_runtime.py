@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import hddnn
-from hddnn.errors import CommError, ConfigError
+from hddnn.errors import CommError, ConfigError, RunFailedError
 from hddnn.launch import run
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -113,6 +113,32 @@ def test_rank_count_mismatch_is_a_config_error(model, tmp_path):
 def test_bad_topology_is_rejected_before_launch(model, tmp_path, change, message):
     with pytest.raises(ConfigError, match=message):
         run(model, changed_topology(tmp_path, change), scheme="end", rate=1, duration=1)
+
+
+def test_config_error_inside_a_rank_arrives_as_config_error(model):
+    """A tamper entry naming a rank the topology lacks is refused by every rank, which
+    knows the topology: the run raises that ConfigError, not a generic CommError."""
+    with pytest.raises(ConfigError, match="rank 9 is not one of the run's 4 ranks"):
+        run(model, TOPOLOGY, scheme="end", rate=5, duration=1.0, tamper=["flip@9"])
+
+
+def test_misspelled_run_option_is_refused(model):
+    with pytest.raises(ConfigError, match="unknown field 'heartbeat'"):
+        run(model, TOPOLOGY, scheme="end", rate=5, duration=1.0, heartbeat=50)
+
+
+def test_run_that_offered_nothing_is_an_error(model, tmp_path):
+    """No request offered is a failure, never a result with `lost 0`; what was measured is kept."""
+    with pytest.raises(RunFailedError, match="no request was offered") as caught:
+        run(model, TOPOLOGY, scheme="end", rate=0.0, duration=1.0, out=str(tmp_path / "r.json"))
+    assert caught.value.results["offered"] == 0
+    assert json.loads((tmp_path / "r.json").read_text())["error"]["type"] == "RunFailedError"
+
+
+def test_run_whose_end_devices_all_died_is_an_error(model):
+    with pytest.raises(RunFailedError, match=r"every end device was lost \(ranks 0, 1\)") as caught:
+        run(model, TOPOLOGY, scheme="mapping", rate=20, duration=3.0, threshold=0.5, kill=[(0, 1.0), (1, 1.0)])
+    assert sorted(f["rank"] for f in caught.value.results["failures"]) == [0, 1]
 
 
 def test_unknown_scheme(model):

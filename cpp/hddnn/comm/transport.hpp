@@ -72,6 +72,9 @@ class Transport {
   virtual ProcessLiveness peer_process_alive(int rank) const = 0;
   /// Drops what is queued or pending toward a peer declared dead; later sends to it are discarded.
   virtual void abandon_peer(int rank) = 0;
+  /// Undoes abandon_peer: the rank spoke again (a slow process, or a restarted one whose
+  /// new route the transport installs itself).
+  virtual void restore_peer(int rank) = 0;
 
   /// Test hooks (privacy tests): see OutgoingHook; an empty function removes the hook.
   virtual void set_outgoing_hook(OutgoingHook hook) = 0;

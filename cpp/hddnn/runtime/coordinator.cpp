@@ -1,5 +1,6 @@
 #include "hddnn/runtime/coordinator.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -13,9 +14,8 @@ namespace {
 
 constexpr double kMissedHeartbeats = 3;
 constexpr double kServerReportTimeoutMs = 2000;
-// A rank not yet heard from may still be loading its model: while its process runs it
-// gets this long before it is declared dead. A process already gone is declared at once.
-constexpr double kStartupGraceMs = 15000;
+// A silent rank whose process this host sees running gets this many times longer.
+constexpr double kSlowProcessAllowance = 10;
 
 void write_atomically(const std::string& path, const nlohmann::json& body) {
   const std::string tmp = path + ".tmp";
@@ -36,19 +36,11 @@ Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
       profile_(mapping::load_profile(setup.config.profile_path())),
       record_owners_(record_owners(setup.topology, setup.config.scheme)),
       multi_view_(is_multi_view(setup.topology)) {
-  for (int rank : ranks_of(mapping::Tier::End)) observed_rate_[rank] = setup_.config.rate_per_s;
+  for (int rank : setup_.topology.of_tier(mapping::Tier::End)) observed_rate_[rank] = setup_.config.rate_per_s;
 }
 
 double Coordinator::now_ms() const {
   return clock_.now_ms();
-}
-
-std::vector<int> Coordinator::ranks_of(mapping::Tier tier) const {
-  std::vector<int> ranks;
-  for (size_t i = 0; i < setup_.topology.devices.size(); ++i) {
-    if (setup_.topology.devices[i].tier == tier) ranks.push_back(static_cast<int>(i));
-  }
-  return ranks;
 }
 
 std::vector<int> Coordinator::live_ranks() const {
@@ -74,7 +66,7 @@ void Coordinator::tick() {
   }
   detect_failures();
   replan_if_due();
-  if (stop_sent_ms_ < 0 && done(ranks_of(mapping::Tier::End), reported_) && done(record_owners_, records_from_)) {
+  if (stop_sent_ms_ < 0 && done(setup_.topology.of_tier(mapping::Tier::End), reported_) && done(record_owners_, records_from_)) {
     stop_servers();
   }
 }
@@ -86,10 +78,45 @@ bool Coordinator::done(const std::vector<int>& ranks, const std::set<int>& deliv
   return true;
 }
 
+void Coordinator::heard_from(int rank) {
+  if (rank == setup_.coordinator) return;
+  last_heard_ms_[rank] = now_ms();
+  ready_.insert(rank);
+  if (dead_.count(rank)) readmit(rank);
+}
+
+void Coordinator::readmit(int rank) {
+  dead_.erase(rank);
+  transport_.restore_peer(rank);
+  for (auto& failure : failures_) {
+    if (failure.rank == rank && failure.rejoined_at_ms < 0) failure.rejoined_at_ms = now_ms();
+  }
+  // The plan with it goes first, as on a death: devices then route to it as soon as they hear.
+  send_plan();
+  publish_membership("join", rank);
+}
+
+void Coordinator::publish_membership(const char* event, int rank) {
+  nlohmann::json membership = {{"version", membership_history_.size() + 1},
+                               {"event", event},
+                               {"rank", rank},
+                               {"dead", std::vector<int>(dead_.begin(), dead_.end())},
+                               {"online", online_ranks()},
+                               {"at_ms", now_ms()},
+                               {"clock_unix_ms", clock_.zero_unix_ms()}};
+  membership_history_.push_back(membership);
+  for (int live : live_ranks()) transport_.send(live, comm::MessageType::kMembership, encode_control(membership));
+}
+
+std::vector<int> Coordinator::online_ranks() const {
+  auto online = live_ranks();
+  online.insert(std::lower_bound(online.begin(), online.end(), setup_.coordinator), setup_.coordinator);
+  return online;
+}
+
 void Coordinator::handle(const comm::Message& message) {
   const int source = static_cast<int>(message.header.source);
-  last_heard_ms_[source] = now_ms();
-  heard_from_.insert(source);
+  heard_from(source);
   if (message.header.type == comm::MessageType::kHeartbeat) {
     auto body = decode_control(message.payload);
     if (body.contains("arrivals")) {
@@ -101,17 +128,22 @@ void Coordinator::handle(const comm::Message& message) {
 }
 
 void Coordinator::detect_failures() {
-  const double now = now_ms(), period = setup_.config.heartbeat_ms;
+  const double now = now_ms();
   for (auto [rank, last] : last_heard_ms_) {
     if (dead_.count(rank) || reported_.count(rank)) continue;
     const double silent = now - last;
-    if (silent < kMissedHeartbeats * period) continue;
-    const auto alive = transport_.peer_process_alive(rank);
-    // On one host a silent but running process is only slow: allow it more time.
-    const double allowance = heard_from_.count(rank) ? 10 * kMissedHeartbeats * period : kStartupGraceMs;
-    if (alive == comm::ProcessLiveness::kAlive && silent < allowance) continue;
-    declare_dead(rank, silent);
+    if (silent >= allowed_silence_ms(rank)) declare_dead(rank, silent);
   }
+}
+
+double Coordinator::allowed_silence_ms(int rank) const {
+  const double missed = kMissedHeartbeats * setup_.config.heartbeat_ms;
+  const auto process = transport_.peer_process_alive(rank);
+  if (process == comm::ProcessLiveness::kDead) return missed;
+  // Not ready yet (no frame from it): it may still be loading its model on a slow host.
+  if (!ready_.count(rank)) return setup_.config.startup_timeout_s * 1000.0;
+  // On this host a silent but running process is only slow; elsewhere silence is all there is.
+  return process == comm::ProcessLiveness::kAlive ? kSlowProcessAllowance * missed : missed;
 }
 
 void Coordinator::declare_dead(int rank, double silent_ms) {
@@ -123,14 +155,10 @@ void Coordinator::declare_dead(int rank, double silent_ms) {
   failure.detected_after_ms = silent_ms;  // upper bound: time since its last sign of life
   failure.detected_at_ms = now_ms();
   failures_.push_back(failure);
-  nlohmann::json membership = {{"version", membership_history_.size() + 1},
-                               {"dead", std::vector<int>(dead_.begin(), dead_.end())},
-                               {"at_ms", now_ms()}};
-  membership_history_.push_back(membership);
   // The plan without the dead rank goes first: devices re-send its work on learning of
   // the death, and should send it along the new plan, not to their fallback, the cloud.
   send_plan();
-  for (int live : live_ranks()) transport_.send(live, comm::MessageType::kMembership, encode_control(membership));
+  publish_membership("leave", rank);
 }
 
 void Coordinator::replan_if_due() {
@@ -153,10 +181,10 @@ void Coordinator::replan_if_due() {
 void Coordinator::send_plan() {
   last_plan_ms_ = now_ms();
   if (setup_.config.scheme == "end" || multi_view_) return;
-  nlohmann::json record = {{"at_ms", last_plan_ms_}};
+  nlohmann::json record = {{"at_ms", last_plan_ms_}, {"online", online_ranks()}};
   std::map<int, DeviceOrders> orders;
   if (setup_.config.scheme == "end-cloud") {
-    for (int rank : ranks_of(mapping::Tier::End)) orders[rank].fractions = {{setup_.coordinator, 1.0}};
+    for (int rank : setup_.topology.of_tier(mapping::Tier::End)) orders[rank].fractions = {{setup_.coordinator, 1.0}};
   } else {
     orders = solve_plan(record);
   }
@@ -173,7 +201,7 @@ void Coordinator::send_plan() {
 
 std::map<int, Coordinator::DeviceOrders> Coordinator::solve_plan(nlohmann::json& record) const {
   std::vector<double> rates;
-  for (int rank : ranks_of(mapping::Tier::End)) rates.push_back(dead_.count(rank) ? 0.0 : observed_rate_.at(rank));
+  for (int rank : setup_.topology.of_tier(mapping::Tier::End)) rates.push_back(dead_.count(rank) ? 0.0 : observed_rate_.at(rank));
   mapping::PlanOptions options;
   options.exclude = std::set<int>(dead_.begin(), dead_.end());
   const auto plan = mapping::plan(setup_.topology, profile_, rates, options);
@@ -243,6 +271,16 @@ void Coordinator::count_requests_lost_with_dead_owners() {
   }
 }
 
+std::string Coordinator::failure_verdict(const nlohmann::json& results) const {
+  const auto ends = setup_.topology.of_tier(mapping::Tier::End);
+  std::string lost;
+  for (int rank : ends) {
+    if (!dead_.count(rank)) return results.at("offered").get<uint64_t>() > 0 ? "" : "no request was offered";
+    lost += (lost.empty() ? "" : ", ") + std::to_string(rank);
+  }
+  return "every end device was lost (ranks " + lost + ")";
+}
+
 void Coordinator::write_results(const DeviceStats& cloud_stats) {
   count_requests_lost_with_dead_owners();
   stats_.push_back(cloud_stats);
@@ -272,6 +310,8 @@ void Coordinator::write_results(const DeviceStats& cloud_stats) {
   if (config.out.empty()) return;
   auto results = summarize(records_, stats_, info);
   if (config.record_requests) results["requests"] = records_;
+  const std::string failure = failure_verdict(results);
+  if (!failure.empty()) results["error"] = {{"type", RunFailedError("").kind()}, {"message", failure}};
   write_atomically(config.out, results);
 }
 

@@ -174,7 +174,10 @@ void EndDevice::on_plan(const nlohmann::json& plan) {
 }
 
 void EndDevice::on_membership(const nlohmann::json& membership) {
-  for (int dead : membership.at("dead").get<std::vector<int>>()) lose_destination(dead);
+  for (int dead : membership.at("dead").get<std::vector<int>>()) {
+    if (!router_.is_dead(dead)) lose_destination(dead);
+  }
+  for (int online : membership.at("online").get<std::vector<int>>()) router_.revive(online);
 }
 
 void EndDevice::watch_destinations() {

@@ -96,15 +96,26 @@ void Node::heartbeat_if_due(const nlohmann::json& extra) {
 }
 
 void Node::note_message(const comm::Message& message) {
-  // After a death Open MPI 4.1.4 can hang in MPI_Finalize: skip it from now on.
-  if (message.header.type == comm::MessageType::kMembership) comm::mark_peer_failure();
-  if (static_cast<int>(message.header.source) == setup_.coordinator) last_heard_coordinator_ms_ = now_ms();
+  if (message.header.type == comm::MessageType::kMembership) {
+    // After a death Open MPI 4.1.4 can hang in MPI_Finalize: skip it from now on.
+    comm::mark_peer_failure();
+    // A restarted device takes the run's clock from the membership that readmits it.
+    if (setup_.rejoining && !joined_run_clock_) {
+      align_clock(decode_control(message.payload).at("clock_unix_ms").get<double>());
+      joined_run_clock_ = true;
+    }
+  }
+  if (static_cast<int>(message.header.source) != setup_.coordinator) return;
+  last_heard_coordinator_ms_ = now_ms();
+  heard_coordinator_ = true;
 }
 
 void Node::check_coordinator_alive() {
   if (rank_ == setup_.coordinator) return;
   const double silent_ms = now_ms() - last_heard_coordinator_ms_;
-  if (silent_ms > coordinator_timeout_ms()) {
+  // Until its first frame the cloud may still be loading its model, perhaps on a slower host.
+  const double allowed_ms = heard_coordinator_ ? coordinator_timeout_ms() : config_.startup_timeout_s * 1000.0;
+  if (silent_ms > allowed_ms) {
     throw PeerLostError("coordinator (rank " + std::to_string(setup_.coordinator) + ") silent for " +
                         std::to_string(static_cast<int>(silent_ms)) + " ms");
   }

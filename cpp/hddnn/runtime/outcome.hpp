@@ -55,6 +55,7 @@ struct DeviceStats {
 struct Failure {
   int rank = 0;
   double killed_at_ms = -1, detected_at_ms = -1, detected_after_ms = -1;
+  double rejoined_at_ms = -1;  ///< when a restarted process of the rank was readmitted (-1: never)
   uint64_t reassigned = 0;
 };
 
@@ -82,6 +83,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceStats, rank, name, tier, busy_ms, elaps
                                    queue_max, bytes_sent, bytes_received, messages_sent, energy_j,
                                    answered_here, peak_memory_mb, memory_budget_mb, rejected, rejected_by_reason,
                                    injected, alive)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Failure, rank, killed_at_ms, detected_at_ms, detected_after_ms, reassigned)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Failure, rank, killed_at_ms, detected_at_ms, detected_after_ms, rejoined_at_ms,
+                                   reassigned)
 
 }  // namespace hddnn::runtime

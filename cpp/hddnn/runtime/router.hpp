@@ -15,6 +15,8 @@ class Router {
   /// fractions: destination rank -> share (normalised here; non-positive shares dropped).
   void set_fractions(const std::map<int, double>& fractions);
   void mark_dead(int rank);
+  /// A rank marked dead is back (its host rejoined).
+  void revive(int rank) { dead_.erase(rank); }
   bool is_dead(int rank) const { return dead_.count(rank) > 0; }
   int next();
   const std::map<int, double>& fractions() const { return weights_; }

@@ -18,6 +18,22 @@ void read_optional(const nlohmann::json& j, const char* key, T& field) {
   }
 }
 
+constexpr const char* kKnownKeys[] = {
+    "model",        "profile",          "topology",       "scheme",        "rate",         "duration",
+    "deadline_ms",  "seed",             "threshold",      "out",           "emulate",      "compute",
+    "encrypt",      "key_file",         "replan_interval_s", "heartbeat_ms", "startup_timeout_s",
+    "test_limit",   "drain_timeout_s",  "record_requests", "view_wait_ms", "time_scale",   "tamper",
+    "run_id"};
+
+// A misspelled option would otherwise be silently ignored.
+void refuse_unknown_keys(const nlohmann::json& j) {
+  if (!j.is_object()) throw ConfigError("run config: expected a JSON object, got " + std::string(j.type_name()));
+  const std::set<std::string> known(std::begin(kKnownKeys), std::end(kKnownKeys));
+  for (const auto& [key, value] : j.items()) {
+    if (!known.count(key)) throw ConfigError("run config: unknown field '" + key + "'");
+  }
+}
+
 constexpr const char* kTamperKinds = "flip, replay, wrong-key, truncate or capture";
 
 void validate_tamper(const RunConfig& c) {
@@ -44,6 +60,7 @@ void validate(const RunConfig& c) {
   if (c.model_dir.empty()) throw ConfigError("run config: model (a trained run folder) is required");
   if (c.topology.empty()) throw ConfigError("run config: topology is required");
   if (c.heartbeat_ms <= 0) throw ConfigError("run config: heartbeat_ms must be > 0");
+  if (!(c.startup_timeout_s > 0)) throw ConfigError("run config: startup_timeout_s must be > 0");
   if (!(c.time_scale >= 1)) throw ConfigError("run config: time_scale must be >= 1");
   if (c.view_wait_ms < 0) throw ConfigError("run config: view_wait_ms must be >= 0");
   if (c.compute != "measured" && c.compute != "profile")
@@ -95,6 +112,7 @@ void check_tamper_ranks(const RunConfig& config, size_t ranks) {
 }
 
 void from_json(const nlohmann::json& j, RunConfig& c) {
+  refuse_unknown_keys(j);
   read_optional(j, "model", c.model_dir);
   read_optional(j, "profile", c.profile);
   read_optional(j, "topology", c.topology);
@@ -111,12 +129,14 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "key_file", c.key_file);
   read_optional(j, "replan_interval_s", c.replan_interval_s);
   read_optional(j, "heartbeat_ms", c.heartbeat_ms);
+  read_optional(j, "startup_timeout_s", c.startup_timeout_s);
   read_optional(j, "test_limit", c.test_limit);
   read_optional(j, "drain_timeout_s", c.drain_timeout_s);
   read_optional(j, "record_requests", c.record_requests);
   read_optional(j, "view_wait_ms", c.view_wait_ms);
   read_optional(j, "time_scale", c.time_scale);
   read_optional(j, "tamper", c.tamper);
+  read_optional(j, "run_id", c.run_id);
   validate(c);
 }
 
@@ -125,8 +145,10 @@ void to_json(nlohmann::json& j, const RunConfig& c) {
        {"duration", c.duration_s}, {"deadline_ms", c.deadline_ms}, {"seed", c.seed},
        {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"compute", c.compute}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
        {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
+       {"startup_timeout_s", c.startup_timeout_s},
        {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
-       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"time_scale", c.time_scale}, {"tamper", c.tamper}};
+       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"time_scale", c.time_scale}, {"tamper", c.tamper},
+       {"run_id", c.run_id}};
 }
 
 RunConfig load_run_config(const std::string& path) {

@@ -44,12 +44,17 @@ struct RunConfig {
   std::string key_file;            ///< cluster key (encrypt); empty = a fresh key made by the launcher
   double replan_interval_s = 1.0;  ///< mapping: re-plan from observed load this often
   double heartbeat_ms = 100;
+  /// How long a rank may take to say it is ready (model loaded, keys exchanged: its first
+  /// frame) before it is declared dead; a slow host's start-up is not a death.
+  double startup_timeout_s = 60;
   int64_t test_limit = -1;         ///< requests draw from the first N test images (-1 = all)
   double drain_timeout_s = 30;     ///< a run still draining after this gives up on what is left
   bool record_requests = false;    ///< results carry every request's record (coordinator's clock)
   double time_scale = 1;           ///< time dilation: emulated time runs this many times slower than the wall (>= 1)
   double view_wait_ms = 100;       ///< multi-view: how long an aggregator waits for a sample's missing views
   std::vector<TamperSpec> tamper;  ///< test hook: fault injection / capture per rank (empty: none)
+  /// A run of joined jobs (one per host): names its ports on the run's ompi-server (empty: one job).
+  std::string run_id;
 
   /// The planner's profile.json: `profile`, else the model folder's.
   std::string profile_path() const { return profile.empty() ? model_dir + "/profile.json" : profile; }

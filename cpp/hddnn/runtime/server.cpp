@@ -54,6 +54,7 @@ void Server::run() {
 
 void Server::handle(comm::Message& message) {
   note_message(message);
+  if (coordinator_) coordinator_->heard_from(static_cast<int>(message.header.source));
   switch (message.header.type) {
     case comm::MessageType::kWork: return on_work(message);
     case comm::MessageType::kAnswer:

@@ -46,6 +46,7 @@ class TamperingTransport : public comm::Transport {
   void shutdown() override { inner_->shutdown(); }
   comm::ProcessLiveness peer_process_alive(int rank) const override { return inner_->peer_process_alive(rank); }
   void abandon_peer(int rank) override { inner_->abandon_peer(rank); }
+  void restore_peer(int rank) override { inner_->restore_peer(rank); }
   void set_outgoing_hook(comm::OutgoingHook hook) override;
   void send_wire(int destination, std::vector<uint8_t> wire) override;
 

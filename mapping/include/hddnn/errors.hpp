@@ -4,6 +4,8 @@
 //
 // Contract: messages name what was wrong (file, field, id) and what was expected.
 // Never throw across threads: store the exception and rethrow where it is awaited.
+// kind() is the class's name, also its Python class's: a rank's error file carries it
+// across the process boundary, so Python raises the same class.
 #pragma once
 
 #include <stdexcept>
@@ -15,36 +17,34 @@ namespace hddnn {
 class HddnnError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  virtual const char* kind() const noexcept { return "HddnnError"; }
 };
+
+#define HDDNN_ERROR_CLASS(Name, Base)                             \
+  class Name : public Base {                                      \
+   public:                                                        \
+    using Base::Base;                                             \
+    const char* kind() const noexcept override { return #Name; } \
+  }
 
 /// A configuration, spec, topology or problem file is invalid (Python: also ValueError).
-class ConfigError : public HddnnError {
- public:
-  using HddnnError::HddnnError;
-};
+HDDNN_ERROR_CLASS(ConfigError, HddnnError);
 
 /// A dataset file is missing, malformed or inconsistent.
-class DataError : public HddnnError {
- public:
-  using HddnnError::HddnnError;
-};
+HDDNN_ERROR_CLASS(DataError, HddnnError);
 
 /// A transport operation failed.
-class CommError : public HddnnError {
- public:
-  using HddnnError::HddnnError;
-};
+HDDNN_ERROR_CLASS(CommError, HddnnError);
 
 /// A peer rank stopped answering (dead process, missed heartbeats).
-class PeerLostError : public CommError {
- public:
-  using CommError::CommError;
-};
+HDDNN_ERROR_CLASS(PeerLostError, CommError);
 
 /// Key handling or message authentication failed.
-class CryptoError : public HddnnError {
- public:
-  using HddnnError::HddnnError;
-};
+HDDNN_ERROR_CLASS(CryptoError, HddnnError);
+
+/// A run ended without serving: no request was offered, or every end device was lost.
+HDDNN_ERROR_CLASS(RunFailedError, HddnnError);
+
+#undef HDDNN_ERROR_CLASS
 
 }  // namespace hddnn

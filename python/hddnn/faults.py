@@ -1,0 +1,107 @@
+"""Faults injected into a running system from the launcher, on schedule: a rank killed,
+a host's job killed, a lost host's job started again.
+
+The schedule's clock starts once every rank has set up (touched <out>.rank<i>.ready), so
+a fault never lands in MPI start-up, however slow the hosts. Ranks are found among the
+processes on this machine (the launcher's own host, or hosts emulated here).
+"""
+import os
+import signal
+import threading
+import time
+from typing import Callable, Iterable, List, Tuple
+
+from .errors import ConfigError
+from .host_jobs import descendants
+
+
+def parse_at(text: str, what: str, syntax: str) -> Tuple[str, float]:
+    """'WHO@SECONDS' -> (WHO, seconds); ConfigError naming `what` and `syntax` otherwise."""
+    who, sep, seconds = text.partition("@")
+    try:
+        if not sep or not who:
+            raise ValueError
+        at = float(seconds)
+        if at < 0:
+            raise ValueError
+        return who, at
+    except ValueError:
+        raise ConfigError(f"{what}: expected {syntax}, got '{text}'") from None
+
+
+def parse_kill(text: str) -> Tuple[int, float]:
+    """'RANK@SECONDS' -> (rank, seconds)."""
+    rank, at = parse_at(text, "kill", "RANK@SECONDS")
+    if not rank.isdigit():
+        raise ConfigError(f"kill: expected RANK@SECONDS, got '{text}'")
+    return int(rank), at
+
+
+def _environment(pid: int) -> dict:
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+
+
+def _first_rank(pid: int) -> int:
+    """The run rank of the job's rank 0: hddnn-node's --first-rank (0 for a run of one job)."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        args = f.read().split(b"\0")
+    return int(args[args.index(b"--first-rank") + 1]) if b"--first-rank" in args else 0
+
+
+def rank_pids(*roots: int) -> dict:
+    """PID of each run rank started by these launcher children (mpirun, or the remote
+    shells of per-host jobs) on this machine: their descendants carrying an
+    OMPI_COMM_WORLD_RANK, offset by the job's --first-rank."""
+    pids = {}
+    for root in roots:
+        for pid in descendants(root):
+            try:
+                env = _environment(pid)
+                if b"OMPI_COMM_WORLD_RANK" in env:
+                    pids[_first_rank(pid) + int(env[b"OMPI_COMM_WORLD_RANK"])] = pid
+            except (OSError, ValueError, IndexError):
+                continue
+    return pids
+
+
+def kill_rank(roots: Callable[[], List[int]], rank: int) -> dict:
+    """SIGKILLs one rank; what was done, for the results' "kills"."""
+    pid = rank_pids(*roots()).get(rank)
+    if pid is None:
+        return {"rank": rank, "at_s": None, "error": "rank not found"}
+    unix_ms = time.time() * 1000  # just before the signal: detection times measured from it err long
+    os.kill(pid, signal.SIGKILL)
+    return {"rank": rank, "pid": pid, "unix_ms": unix_ms}
+
+
+class Schedule:
+    """Runs `events` ((seconds, action) pairs; an action returns a dict describing what it
+    did) at their time, counted from the moment every one of `ready_files` exists. Each
+    record gets "at_s", the seconds actually elapsed. Gives up at `limit` seconds."""
+
+    def __init__(self, events: Iterable[Tuple[float, Callable[[], dict]]], ready_files: List[str], limit: float):
+        self.events = sorted(events, key=lambda event: event[0])
+        self.ready_files, self.done = ready_files, []
+        self.cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(limit,), daemon=True)
+        if self.events:
+            self.thread.start()
+
+    def _run(self, limit: float) -> None:
+        deadline = time.time() + limit
+        while not all(os.path.exists(path) for path in self.ready_files):
+            if self.cancelled.wait(0.02) or time.time() > deadline:
+                return
+        start = time.time()
+        for at, action in self.events:
+            if self.cancelled.wait(max(0.0, start + at - time.time())):
+                return
+            record = action()
+            record.setdefault("at_s", round(time.time() - start, 3))
+            self.done.append(record)
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        if self.thread.is_alive():
+            self.thread.join()
