@@ -1,5 +1,4 @@
-"""Faults injected into a running system from the launcher, on schedule: a rank killed,
-a host's job killed, a lost host's job started again.
+"""Faults injected into a running system from the launcher, on schedule: a rank killed.
 
 The schedule's clock starts once every rank has set up (touched <out>.rank<i>.ready), so
 a fault never lands in MPI start-up, however slow the hosts. Ranks are found among the
@@ -7,34 +6,52 @@ processes on this machine (the launcher's own host, or hosts emulated here).
 """
 import os
 import signal
+import subprocess
 import threading
 import time
 from typing import Callable, Iterable, List, Tuple
 
 from .errors import ConfigError
-from .host_jobs import descendants
-
-
-def parse_at(text: str, what: str, syntax: str) -> Tuple[str, float]:
-    """'WHO@SECONDS' -> (WHO, seconds); ConfigError naming `what` and `syntax` otherwise."""
-    who, sep, seconds = text.partition("@")
-    try:
-        if not sep or not who:
-            raise ValueError
-        at = float(seconds)
-        if at < 0:
-            raise ValueError
-        return who, at
-    except ValueError:
-        raise ConfigError(f"{what}: expected {syntax}, got '{text}'") from None
 
 
 def parse_kill(text: str) -> Tuple[int, float]:
-    """'RANK@SECONDS' -> (rank, seconds)."""
-    rank, at = parse_at(text, "kill", "RANK@SECONDS")
-    if not rank.isdigit():
-        raise ConfigError(f"kill: expected RANK@SECONDS, got '{text}'")
-    return int(rank), at
+    """'RANK@SECONDS' -> (rank, seconds); ConfigError naming the syntax otherwise."""
+    rank, sep, seconds = text.partition("@")
+    try:
+        if not sep or not rank.isdigit() or float(seconds) < 0:
+            raise ValueError
+        return int(rank), float(seconds)
+    except ValueError:
+        raise ConfigError(f"kill: expected RANK@SECONDS, got '{text}'") from None
+
+
+def descendants(pid: int) -> List[int]:
+    """Every process on this machine descended from `pid`."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILLs a process started here and everything it started on this machine."""
+    for pid in [proc.pid, *descendants(proc.pid)]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
 
 
 def _environment(pid: int) -> dict:
@@ -42,24 +59,17 @@ def _environment(pid: int) -> dict:
         return dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
 
 
-def _first_rank(pid: int) -> int:
-    """The run rank of the job's rank 0: hddnn-node's --first-rank (0 for a run of one job)."""
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        args = f.read().split(b"\0")
-    return int(args[args.index(b"--first-rank") + 1]) if b"--first-rank" in args else 0
-
-
 def rank_pids(*roots: int) -> dict:
-    """PID of each run rank started by these launcher children (mpirun, or the remote
-    shells of per-host jobs) on this machine: their descendants carrying an
-    OMPI_COMM_WORLD_RANK, offset by the job's --first-rank."""
+    """PID of each rank started by these mpiruns on this machine (on its own host, or on
+    hosts emulated here: hddnn.emulated_hosts): their descendants, identified by the
+    OMPI_COMM_WORLD_RANK in their environment."""
     pids = {}
     for root in roots:
         for pid in descendants(root):
             try:
                 env = _environment(pid)
                 if b"OMPI_COMM_WORLD_RANK" in env:
-                    pids[_first_rank(pid) + int(env[b"OMPI_COMM_WORLD_RANK"])] = pid
+                    pids[int(env[b"OMPI_COMM_WORLD_RANK"])] = pid
             except (OSError, ValueError, IndexError):
                 continue
     return pids

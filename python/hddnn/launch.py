@@ -1,10 +1,9 @@
 """Launching a distributed run: one MPI rank per topology device.
 
 `run()` writes the run's configuration, starts `mpirun` with the flags that work
-as root on few cores (plus any the caller passes through), or one mpirun job per host
-(hddnn.host_jobs), and reads the outcome from the results file: mpirun's exit status
-says nothing reliable once a rank has died (Open MPI 4.1.4), so a missing results file
-is the failure signal. `join()` starts one host's job for a running system.
+as root on few cores (plus any the caller passes through), and reads the outcome
+from the results file: mpirun's exit status says nothing reliable once a rank
+has died (Open MPI 4.1.4), so a missing results file is the failure signal.
 """
 import glob
 import json
@@ -20,8 +19,10 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 from . import _core
 from .errors import CommError, ConfigError
 from .errors import by_name as errors_by_name
-from .faults import Schedule, kill_rank, parse_kill, rank_pids  # noqa: F401  (parse_kill: part of this API)
-from .host_jobs import SERVER_URI, HostJobs, job_command, kill_tree, read_hostfile
+from .faults import Schedule, kill_rank, kill_tree, parse_kill, rank_pids
+
+__all__ = ["run", "parse_kill", "parse_tamper", "rank_pids", "mpirun_command", "node_binary", "check_views",
+           "LOCAL_MPIRUN_FLAGS", "HOST_MPIRUN_FLAGS"]
 from .load import profile_at_threshold
 from .results import Results
 
@@ -96,9 +97,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
         kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
-        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured",
-        hosts: Optional[str] = None, rsh: str = "ssh", kill_host: Iterable[Tuple[str, float]] = (),
-        rejoin: Iterable[Tuple[str, float]] = (), **extra) -> Results:
+        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured", **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
     bad arguments (unknown keyword arguments included); when the run produced no
@@ -123,26 +122,16 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     on a crowded host, cold caches and CPU steal inflate measured times; the profile's
     are what the planner and the simulator price). With `threshold`, the planner's
     profile carries the escalation fractions of that threshold (load.profile_at_threshold).
-    `hosts` (an Open MPI hostfile: "HOST slots=N" lines, ranks in topology order) runs one
-    mpirun job per host, started through the remote shell `rsh` (ssh by default) and
-    joined through an ompi-server on the coordinator's host (hddnn.host_jobs); then
-    `kill_host` lists (host, seconds) pairs: that host's job is killed, and `rejoin` lists
-    (host, seconds) pairs: that host's job starts again and rejoins the running system.
-    A cluster run (hosts, or a hostfile in `mpirun_args`) keeps its working folder beside
+    A run spanning hosts (a hostfile in `mpirun_args`) keeps its working folder beside
     the results, as OUT.run, which every host must read (a shared folder)."""
     tamper = [parse_tamper(entry) for entry in tamper]
     keep_out = out is not None
     if any(entry["kind"] == "capture" for entry in tamper) and not keep_out:
         raise ConfigError("tamper: capture needs out= (capture files are written beside the results)")
-    host_list = read_hostfile(hosts) if hosts is not None else None
-    if (kill_host or rejoin) and host_list is None:
-        raise ConfigError("kill_host and rejoin need hosts= (a run of one job per host)")
-    cluster = host_list is not None or spans_hosts(mpirun_args)
-    workdir, out = _run_folder(out, cluster)
+    workdir, out = _run_folder(out, spans_hosts(mpirun_args))
     try:
-        config = _run_config(workdir, model, topology, out, threshold, encrypt, key_file,
-                             run_id=os.path.basename(workdir) if host_list else "",
-                             scheme=scheme, rate=rate, duration=duration, deadline_ms=deadline_ms, seed=seed,
+        config = _run_config(workdir, model, topology, out, threshold, encrypt, key_file, scheme=scheme, rate=rate,
+                             duration=duration, deadline_ms=deadline_ms, seed=seed,
                              emulate=emulate, record_requests=record_requests, view_wait_ms=view_wait_ms,
                              tamper=tamper, time_scale=time_scale, compute=compute, **extra)
     except Exception:
@@ -154,15 +143,8 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         json.dump(config, f, indent=2)
     ranks = device_count(topology)
     limit = timeout if timeout is not None else duration * time_scale + 120
-    if host_list is None:
-        job = _OneJob(mpirun_command(config_path, ranks, list(mpirun_args)), workdir)
-    else:
-        job = _PerHostJobs(HostJobs(host_list, ranks, cloud_rank(topology), [node_binary(), "--config", config_path],
-                                    [mpirun_path(), *HOST_MPIRUN_FLAGS, *RUN_MPIRUN_FLAGS, *mpirun_args], workdir,
-                                    rsh))
+    job = _Job(mpirun_command(config_path, ranks, list(mpirun_args)), workdir)
     events = [(at * time_scale, lambda rank=rank: kill_rank(job.roots, rank)) for rank, at in kill]
-    events += [(at * time_scale, lambda host=host: job.kill_host(host)) for host, at in kill_host]
-    events += [(at * time_scale, lambda host=host: job.rejoin_host(host)) for host, at in rejoin]
     job.start()
     schedule = Schedule(events, [f"{out}.rank{rank}.ready" for rank in range(ranks)], limit)
     try:
@@ -171,8 +153,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         schedule.cancel()
         job.stop()
     results = _collect(out, job.log_tail(), job.log_path)
-    results["kills"] = [event for event in schedule.done if "rejoined_host" not in event]
-    results["rejoins"] = [event for event in schedule.done if "rejoined_host" in event]
+    results["kills"] = schedule.done
     _note_kill_times(results, time_scale)
     results["captures"] = sorted(glob.glob(glob.escape(out) + ".rank*.capture"))
     _remove_rank_files(out, (".ready",))
@@ -183,29 +164,9 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     return results
 
 
-def join(run_folder: str, first_rank: int, ranks: int, mpirun_args: Iterable[str] = ()) -> int:
-    """Starts, on this host, `ranks` ranks from run rank `first_rank` (one host's devices)
-    for the running system whose folder is `run_folder` (OUT.run of a run with hosts=):
-    they connect to it and are readmitted, handed the keys and the current plan.
-    Returns mpirun's exit status once they end."""
-    config, uri = os.path.join(run_folder, "run.json"), os.path.join(run_folder, SERVER_URI)
-    for path in (config, uri):
-        if not os.path.exists(path):
-            raise ConfigError(f"join: {path} missing (is {run_folder} the OUT.run folder of a running run with hosts=?)")
-    mpirun = [mpirun_path(), *HOST_MPIRUN_FLAGS, *RUN_MPIRUN_FLAGS, *mpirun_args]
-    command = job_command(mpirun, uri, ranks, [node_binary(), "--config", config], first_rank, rejoin=True)
-    return subprocess.run(command).returncode
-
-
 def spans_hosts(mpirun_args: Iterable[str]) -> bool:
     """Whether mpirun is given other hosts to start ranks on."""
     return any(arg.split("=")[0] in HOST_OPTIONS for arg in mpirun_args)
-
-
-def cloud_rank(topology: str) -> int:
-    from . import mapping
-    devices = mapping.load_topology(topology)["devices"]
-    return next(i for i, device in enumerate(devices) if device["tier"] == "cloud")
 
 
 def _run_folder(out: Optional[str], cluster: bool) -> Tuple[str, str]:
@@ -219,22 +180,20 @@ def _run_folder(out: Optional[str], cluster: bool) -> Tuple[str, str]:
         os.makedirs(workdir)
         return workdir, out
     workdir = tempfile.mkdtemp(prefix="hddnn-run-")
-    out = os.path.abspath(out or os.path.join(workdir, "results.json"))
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    return workdir, out
+    return workdir, os.path.abspath(out or os.path.join(workdir, "results.json"))
 
 
 def _run_config(workdir: str, model: str, topology: str, out: str, threshold: Optional[float], encrypt: bool,
                 key_file: Optional[str], **fields) -> dict:
     """The run config every rank reads, checked by the C++ side (which refuses unknown
-    fields); writes the planner's profile and, unless one is given, a fresh key."""
+    fields); once it holds, makes the results' folder and writes the planner's profile
+    and, unless one is given, a fresh key."""
     for path, what in ((model, "model"), (topology, "topology")):
         if not os.path.exists(path):
             raise ConfigError(f"{what}: {path} does not exist")
     check_views(model, topology)
+    profile = profile_at_threshold(model, threshold)
     profile_path = os.path.join(workdir, "profile.json")
-    with open(profile_path, "w") as f:
-        json.dump(profile_at_threshold(model, threshold), f)
     fresh_key = encrypt and key_file is None
     if fresh_key:
         key_file = os.path.join(workdir, "cluster.key")
@@ -242,14 +201,17 @@ def _run_config(workdir: str, model: str, topology: str, out: str, threshold: Op
               "threshold": -1.0 if threshold is None else threshold, "out": out, "encrypt": encrypt,
               "key_file": os.path.abspath(key_file) if key_file else "", **fields}
     _core.check_run_config(json.dumps(config))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(profile_path, "w") as f:
+        json.dump(profile, f)
     if fresh_key:
         from . import crypto
         crypto.keygen(key_file)
     return config
 
 
-class _OneJob:
-    """A run as one mpirun job (on this host, or spanning hosts through mpirun's own hostfile)."""
+class _Job:
+    """A run's mpirun job (on this host, or spanning hosts through mpirun's own hostfile)."""
 
     def __init__(self, command: List[str], workdir: str):
         self.command = command
@@ -274,40 +236,6 @@ class _OneJob:
     def log_tail(self, lines: int = 8) -> str:
         with open(self.log_path, errors="replace") as f:
             return " | ".join(f.read().strip().splitlines()[-lines:])
-
-
-class _PerHostJobs:
-    """A run as one mpirun job per host (HostJobs), with the launcher's host faults."""
-
-    def __init__(self, jobs: HostJobs):
-        self.jobs = jobs
-        self.log_path = jobs.workdir
-
-    def start(self) -> None:
-        self.jobs.start()
-
-    def main_process(self) -> subprocess.Popen:
-        return self.jobs.coordinator_job()
-
-    def roots(self) -> List[int]:
-        return self.jobs.roots()
-
-    def kill_host(self, host: str) -> dict:
-        ranks = sorted(rank for rank in rank_pids(*self.jobs.roots()) if self.jobs.host_of(rank) == host)
-        unix_ms = time.time() * 1000
-        self.jobs.kill(host)
-        return {"host": host, "ranks": ranks, "unix_ms": unix_ms}
-
-    def rejoin_host(self, host: str) -> dict:
-        unix_ms = time.time() * 1000
-        self.jobs.rejoin(host)
-        return {"rejoined_host": host, "unix_ms": unix_ms}
-
-    def stop(self) -> None:
-        self.jobs.stop()
-
-    def log_tail(self, lines: int = 8) -> str:
-        return self.jobs.log_tail(lines)
 
 
 def _wait(proc: subprocess.Popen, out: str, limit: float, grace: float = 5.0) -> None:
@@ -375,12 +303,9 @@ def _raise_if_failed(results: Results) -> None:
 
 
 def _note_kill_times(results: Results, time_scale: float) -> None:
-    """Each failure of a rank the launcher killed (alone, or with its host) gets
-    killed_at_ms (run time, like detected_at_ms) and kill_to_detection_ms."""
-    killed = {}
-    for kill in results["kills"]:
-        if "unix_ms" in kill:
-            killed.update({rank: kill for rank in kill.get("ranks", [kill.get("rank")])})
+    """Each failure of a rank the launcher killed gets killed_at_ms (run time, like
+    detected_at_ms) and kill_to_detection_ms."""
+    killed = {kill["rank"]: kill for kill in results["kills"] if "unix_ms" in kill}
     for failure in results.get("failures", []):
         kill = killed.get(failure["rank"])
         if kill is not None:

@@ -1,6 +1,5 @@
 #include "hddnn/comm/mpi_channel.hpp"
 
-#include <algorithm>
 #include <limits>
 
 #include "hddnn/comm/mpi_check.hpp"
@@ -15,44 +14,17 @@ std::vector<std::vector<uint8_t>>& abandoned_buffers() {
   return *store;
 }
 
-constexpr int kUnrouted = -1;  // receives_ key of frames from processes not routed here
-
 }  // namespace
 
-MpiChannel::MpiChannel(int tag) : tag_(tag) {}
-
-void MpiChannel::add_route(const Route& route) {
-  forget_route(route.rank);
-  routes_[route.rank] = route;
-  auto source = std::find_if(sources_.begin(), sources_.end(), [&](const Source& s) { return s.comm == route.comm; });
-  if (source == sources_.end()) source = sources_.insert(sources_.end(), Source{route.comm, {}});
-  source->rank_of[route.peer] = route.rank;
-}
-
-// Stops probing the rank's old route and gives up its receives still pending there.
-void MpiChannel::forget_route(int rank) {
-  auto old = routes_.find(rank);
-  if (old == routes_.end()) return;
-  for (auto source = sources_.begin(); source != sources_.end();) {
-    if (source->comm == old->second.comm) source->rank_of.erase(old->second.peer);
-    source = source->rank_of.empty() ? sources_.erase(source) : std::next(source);
-  }
-  for (auto& pending : receives_[rank]) {
-    if (!pending.done && !cancel_and_check(pending.request)) abandoned_buffers().push_back(std::move(pending.wire));
-  }
-  receives_.erase(rank);
-  routes_.erase(old);
-}
+MpiChannel::MpiChannel(MPI_Comm comm, int tag) : comm_(comm), tag_(tag) {}
 
 void MpiChannel::post_send(int peer, std::vector<uint8_t> wire) {
   if (wire.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     throw CommError("frame of " + std::to_string(wire.size()) + " bytes is too large for MPI");
-  const auto route = routes_.find(peer);
-  if (route == routes_.end()) throw CommError("send to rank " + std::to_string(peer) + ": no route");
   sends_.push_back(PendingSend{peer, MPI_REQUEST_NULL, std::move(wire)});
   PendingSend& pending = sends_.back();
-  int rc = MPI_Isend(pending.wire.data(), static_cast<int>(pending.wire.size()), MPI_BYTE, route->second.peer, tag_,
-                     route->second.comm, &pending.request);
+  int rc = MPI_Isend(pending.wire.data(), static_cast<int>(pending.wire.size()), MPI_BYTE, peer, tag_, comm_,
+                     &pending.request);
   if (rc != MPI_SUCCESS) {
     sends_.pop_back();
     MPI_CHECK(rc);
@@ -74,18 +46,15 @@ size_t MpiChannel::reap_sends() {
   return completed;
 }
 
-bool MpiChannel::start_one_receive(Source& source) {
+bool MpiChannel::start_one_receive() {
   int matched = 0;
   MPI_Message message;
   MPI_Status status;
-  MPI_CHECK(MPI_Improbe(MPI_ANY_SOURCE, tag_, source.comm, &matched, &message, &status));
+  MPI_CHECK(MPI_Improbe(MPI_ANY_SOURCE, tag_, comm_, &matched, &message, &status));
   if (!matched) return false;
   int count = 0;
   MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
-  const auto rank = source.rank_of.find(status.MPI_SOURCE);
-  // A process of this communicator not routed here (e.g. the rank moved to a newer route):
-  // its frame is received into the abandoned store, never delivered.
-  auto& queue = receives_[rank == source.rank_of.end() ? kUnrouted : rank->second];
+  auto& queue = receives_[status.MPI_SOURCE];
   queue.push_back(PendingReceive{MPI_REQUEST_NULL, std::vector<uint8_t>(static_cast<size_t>(count))});
   MPI_CHECK(MPI_Imrecv(queue.back().wire.data(), count, MPI_BYTE, &message, &queue.back().request));
   return true;
@@ -108,13 +77,9 @@ void MpiChannel::complete_receives(std::vector<Arrival>& out) {
 
 std::vector<MpiChannel::Arrival> MpiChannel::take_arrivals() {
   std::vector<Arrival> arrivals;
-  for (auto& source : sources_) {
-    while (start_one_receive(source)) {
-    }
+  while (start_one_receive()) {
   }
   complete_receives(arrivals);
-  arrivals.erase(std::remove_if(arrivals.begin(), arrivals.end(), [](const Arrival& a) { return a.source == kUnrouted; }),
-                 arrivals.end());
   return arrivals;
 }
 

@@ -1,8 +1,5 @@
 // MpiChannel: the non-blocking MPI engine under MpiTransport. Moves whole frames
-// (byte vectors) between the run's ranks over the routes it is given (see
-// MpiFabric: one communicator for every rank, or one per job and intercommunicators
-// between jobs), on one tag. A newer route for a rank replaces the older one: receives
-// still pending from the old route are given up, and only the new one is probed.
+// (byte vectors) between ranks of one communicator and tag.
 //
 // Contract: only non-blocking point-to-point calls: MPI_Isend, MPI_Improbe +
 // MPI_Imrecv of a message already matched, MPI_Test. Nothing here can block on a
@@ -23,8 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include "hddnn/comm/mpi_fabric.hpp"
-
 namespace hddnn::comm {
 
 class MpiChannel {
@@ -34,11 +29,8 @@ class MpiChannel {
     std::vector<uint8_t> wire;
   };
 
-  explicit MpiChannel(int tag);
+  MpiChannel(MPI_Comm comm, int tag);
 
-  void add_route(const Route& route);
-  bool has_route(int rank) const { return routes_.count(rank) > 0; }
-  /// Posts a send toward a routed rank (see has_route).
   void post_send(int peer, std::vector<uint8_t> wire);
   /// Starts receiving what has been matched and returns the frames that completed.
   std::vector<Arrival> take_arrivals();
@@ -62,20 +54,12 @@ class MpiChannel {
     bool done = false;
   };
 
-  // A communicator probed for arrivals, and the run rank of each of its ranks routed here.
-  struct Source {
-    MPI_Comm comm;
-    std::map<int, int> rank_of;
-  };
-
-  bool start_one_receive(Source& source);
+  bool start_one_receive();
   void complete_receives(std::vector<Arrival>& out);
-  void forget_route(int rank);
   static bool cancel_and_check(MPI_Request& request);
 
+  MPI_Comm comm_;
   int tag_;
-  std::map<int, Route> routes_;  // by run rank
-  std::list<Source> sources_;
   std::list<PendingSend> sends_;
   std::map<int, std::deque<PendingReceive>> receives_;  // by source, in matching order
 };

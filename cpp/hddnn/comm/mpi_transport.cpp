@@ -3,11 +3,7 @@
 // Progress model: a progress thread owns all MPI traffic after construction. It
 // releases frames from the link emulator when due (MPI_Isend), matches and receives
 // arrived frames (MPI_Improbe + MPI_Imrecv), opens them and queues the messages for
-// poll()/receive(), and reaps completed sends. It installs the routes of ranks that
-// (re)join through the fabric: a rejoined rank is no longer abandoned, and under
-// sealing its old session is dropped and a hello goes to it (it sends its own).
-// A frame toward a rank this process has no route or session to (a dead rank a
-// rejoined process never reached) is discarded, like one toward an abandoned rank. It sleeps for idle_wait when there is
+// poll()/receive(), and reaps completed sends. It sleeps for idle_wait when there is
 // nothing to do, or until the next emulated release, and wakes on every send().
 // Callers never touch MPI: send() seals, runs the hook and queues; poll/receive read
 // the inbox. MPI_THREAD_MULTIPLE is required because the application may make its
@@ -40,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 class MpiTransport final : public Transport {
  public:
-  MpiTransport(std::shared_ptr<MpiFabric> fabric, TransportOptions options);
+  MpiTransport(MPI_Comm comm, TransportOptions options);
   ~MpiTransport() override { shutdown(); }
 
   int rank() const override { return rank_; }
@@ -62,7 +58,7 @@ class MpiTransport final : public Transport {
  private:
   void check_peer(int rank, const char* what) const;
   void rethrow_progress_error();
-  std::optional<std::vector<uint8_t>> frame_for(int destination, MessageType type, const std::vector<uint8_t>& payload);
+  std::vector<uint8_t> frame_for(int destination, MessageType type, const std::vector<uint8_t>& payload);
   void submit(int destination, std::vector<uint8_t> wire, bool occupies_link = true);
   void deliver(Message message);
   void count_rejection(crypto::Rejection reason) { ++rejections_[static_cast<int>(reason)]; }
@@ -74,20 +70,17 @@ class MpiTransport final : public Transport {
   void handle_arrival(int source, const std::vector<uint8_t>& wire);
   void handle_hello(int source, const std::vector<uint8_t>& wire);
   void apply_abandoned_peers();
-  void install_new_routes();
-  std::vector<int> live_peers();
   void wait_for_work();
   void linger();
   void abandon_after_error() noexcept;
 
-  std::shared_ptr<MpiFabric> fabric_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0;
   int size_ = 0;
   TransportOptions options_;
   ProcessDirectory directory_;
   std::optional<crypto::Handshake> handshake_;
   std::unique_ptr<MpiChannel> channel_;
-  size_t routed_peers_ = 0;  // at construction: the peers the handshake waits for
 
   std::mutex send_mutex_;  // seal + hook + submit, so a link's frames queue in sequence order
   OutgoingHook hook_;
@@ -119,27 +112,40 @@ class MpiTransport final : public Transport {
   std::thread progress_;
 };
 
-void require_thread_multiple() {
+MPI_Comm duplicate(MPI_Comm comm) {
   int provided = 0;
   MPI_CHECK(MPI_Query_thread(&provided));
   if (provided < MPI_THREAD_MULTIPLE)
     throw CommError("MPI transport needs MPI_THREAD_MULTIPLE (initialise MPI with comm::ensure_initialized)");
+  MPI_Comm copy = MPI_COMM_NULL;
+  MPI_CHECK(MPI_Comm_dup(comm, &copy));
+  MPI_CHECK(MPI_Comm_set_errhandler(copy, MPI_ERRORS_RETURN));
+  return copy;
 }
 
-MpiTransport::MpiTransport(std::shared_ptr<MpiFabric> fabric, TransportOptions options)
-    : fabric_(std::move(fabric)),
-      rank_(fabric_->rank()),
-      size_(fabric_->size()),
+int rank_of(MPI_Comm comm) {
+  int rank = 0;
+  MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  return rank;
+}
+
+int size_of(MPI_Comm comm) {
+  int size = 0;
+  MPI_CHECK(MPI_Comm_size(comm, &size));
+  return size;
+}
+
+MpiTransport::MpiTransport(MPI_Comm comm, TransportOptions options)
+    : comm_(duplicate(comm)),
+      rank_(rank_of(comm_)),
+      size_(size_of(comm_)),
       options_(std::move(options)),
-      directory_(ProcessDirectory::gather(fabric_->job(), fabric_->first_rank(), size_)),
-      channel_(std::make_unique<MpiChannel>(options_.tag)),
+      directory_(ProcessDirectory::gather(comm_)),
+      channel_(std::make_unique<MpiChannel>(comm_, options_.tag)),
       plain_sequence_(size_, 0),
       emulator_(options_.emulate ? options_.links : std::map<int, LinkSpec>{}),
       stats_(size_) {
   for (const auto& [peer, spec] : options_.links) check_peer(peer, "link");
-  for (const auto& route : fabric_->initial_routes()) channel_->add_route(route);
-  routed_peers_ = fabric_->initial_routes().size();
-  fabric_->set_live_peers([this] { return live_peers(); });
   if (options_.key) handshake_.emplace(*options_.key, rank_);
   progress_ = std::thread([this] { progress_loop(); });
   if (handshake_) handshake(options_.handshake_timeout);
@@ -152,14 +158,15 @@ void MpiTransport::check_peer(int rank, const char* what) const {
 }
 
 void MpiTransport::handshake(std::chrono::milliseconds timeout) {
-  const auto routes = fabric_->initial_routes();
-  for (const auto& route : routes) submit(route.rank, handshake_->hello_frame(route.rank));
+  for (int peer = 0; peer < size_; ++peer) {
+    if (peer != rank_) submit(peer, handshake_->hello_frame(peer));
+  }
   std::unique_lock<std::mutex> lock(sessions_mutex_);
-  bool complete = sessions_cv_.wait_for(lock, timeout, [&] { return sessions_.size() >= routed_peers_; });
+  bool complete = sessions_cv_.wait_for(lock, timeout, [&] { return sessions_.size() + 1 == size_t(size_); });
   if (complete) return;
   std::string missing;
-  for (const auto& route : routes) {
-    if (sessions_.count(route.rank) == 0) missing += (missing.empty() ? "" : ", ") + std::to_string(route.rank);
+  for (int peer = 0; peer < size_; ++peer) {
+    if (peer != rank_ && sessions_.count(peer) == 0) missing += (missing.empty() ? "" : ", ") + std::to_string(peer);
   }
   lock.unlock();
   shutdown();
@@ -169,8 +176,8 @@ void MpiTransport::handshake(std::chrono::milliseconds timeout) {
 
 // ---- sending -------------------------------------------------------------------
 
-std::optional<std::vector<uint8_t>> MpiTransport::frame_for(int destination, MessageType type,
-                                                            const std::vector<uint8_t>& payload) {
+std::vector<uint8_t> MpiTransport::frame_for(int destination, MessageType type,
+                                             const std::vector<uint8_t>& payload) {
   if (!handshake_) {
     Header header{uint32_t(rank_), uint32_t(destination), ++plain_sequence_[destination], type, 0,
                   static_cast<uint32_t>(payload.size())};
@@ -178,7 +185,8 @@ std::optional<std::vector<uint8_t>> MpiTransport::frame_for(int destination, Mes
   }
   std::lock_guard<std::mutex> lock(sessions_mutex_);
   auto session = sessions_.find(destination);
-  if (session == sessions_.end()) return std::nullopt;  // a rank not reached (dead), or rejoining
+  if (session == sessions_.end())
+    throw CommError("send to rank " + std::to_string(destination) + ": no session (handshake incomplete)");
   return session->second.seal(type, payload.data(), payload.size());
 }
 
@@ -193,11 +201,10 @@ void MpiTransport::send(int destination, MessageType type, std::vector<uint8_t> 
     return;
   }
   std::lock_guard<std::mutex> lock(send_mutex_);
-  auto wire = frame_for(destination, type, payload);
-  if (!wire) return;
-  if (hook_) hook_(destination, type, *wire);
+  std::vector<uint8_t> wire = frame_for(destination, type, payload);
+  if (hook_) hook_(destination, type, wire);
   // A run's report is measurement, not workload: it must not hold the emulated link.
-  submit(destination, std::move(*wire), type != MessageType::kReport);
+  submit(destination, std::move(wire), type != MessageType::kReport);
 }
 
 void MpiTransport::send_wire(int destination, std::vector<uint8_t> wire) {
@@ -298,7 +305,6 @@ void MpiTransport::progress_loop() {
         if (stopping_) break;
       }
       apply_abandoned_peers();
-      install_new_routes();
       bool busy = release_due_frames(false);
       busy = receive_arrivals() || busy;
       busy = channel_->reap_sends() > 0 || busy;
@@ -331,7 +337,7 @@ bool MpiTransport::release_due_frames(bool flush_all) {
       stats_[frame.peer].messages_sent += 1;
       stats_[frame.peer].bytes_sent += frame.wire.size();
     }
-    if (channel_->has_route(frame.peer)) channel_->post_send(frame.peer, std::move(frame.wire));
+    channel_->post_send(frame.peer, std::move(frame.wire));
   }
   return !due.empty();
 }
@@ -401,28 +407,6 @@ void MpiTransport::apply_abandoned_peers() {
   if (abandoned > 0) mark_peer_failure();
 }
 
-void MpiTransport::install_new_routes() {
-  for (const auto& route : fabric_->take_new_routes()) {
-    channel_->add_route(route);
-    restore_peer(route.rank);
-    if (!handshake_) continue;
-    {
-      std::lock_guard<std::mutex> lock(sessions_mutex_);
-      sessions_.erase(route.rank);
-    }
-    submit(route.rank, handshake_->hello_frame(route.rank));
-  }
-}
-
-std::vector<int> MpiTransport::live_peers() {
-  std::lock_guard<std::mutex> lock(queue_mutex_);
-  std::vector<int> live;
-  for (int rank = 0; rank < size_; ++rank) {
-    if (!abandoned_peers_.count(rank)) live.push_back(rank);
-  }
-  return live;
-}
-
 void MpiTransport::wait_for_work() {
   if (options_.idle_wait.count() == 0) {
     std::this_thread::yield();
@@ -459,7 +443,6 @@ void MpiTransport::linger() {
 
 void MpiTransport::shutdown() {
   std::lock_guard<std::mutex> guard(shutdown_mutex_);
-  fabric_->set_live_peers(nullptr);
   {
     std::lock_guard<std::mutex> lock(queue_mutex_);
     stopping_ = true;
@@ -471,13 +454,7 @@ void MpiTransport::shutdown() {
 }  // namespace
 
 std::unique_ptr<Transport> make_mpi_transport(MPI_Comm comm, TransportOptions options) {
-  require_thread_multiple();
-  return std::make_unique<MpiTransport>(MpiFabric::single_job(comm), std::move(options));
-}
-
-std::unique_ptr<Transport> make_mpi_transport(std::shared_ptr<MpiFabric> fabric, TransportOptions options) {
-  require_thread_multiple();
-  return std::make_unique<MpiTransport>(std::move(fabric), std::move(options));
+  return std::make_unique<MpiTransport>(comm, std::move(options));
 }
 
 }  // namespace hddnn::comm

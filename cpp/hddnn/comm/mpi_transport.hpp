@@ -5,7 +5,6 @@
 
 #include <memory>
 
-#include "hddnn/comm/mpi_fabric.hpp"
 #include "hddnn/comm/transport.hpp"
 
 namespace hddnn::comm {
@@ -17,8 +16,5 @@ namespace hddnn::comm {
 /// options.handshake_timeout). Needs MPI initialised at MPI_THREAD_MULTIPLE
 /// (comm::ensure_initialized); throws CommError otherwise.
 std::unique_ptr<Transport> make_mpi_transport(MPI_Comm comm, TransportOptions options);
-/// The same over a fabric (a run of one job, or of several joined jobs: see MpiFabric):
-/// collective over the fabric's job; the handshake waits for every peer it routes to.
-std::unique_ptr<Transport> make_mpi_transport(std::shared_ptr<MpiFabric> fabric, TransportOptions options);
 
 }  // namespace hddnn::comm

@@ -66,29 +66,22 @@ ProcessDirectory::Entry ProcessDirectory::self() {
 }
 
 ProcessDirectory ProcessDirectory::gather(MPI_Comm comm) {
-  int size = 0;
+  int rank = 0, size = 0;
+  MPI_CHECK(MPI_Comm_rank(comm, &rank));
   MPI_CHECK(MPI_Comm_size(comm, &size));
-  return gather(comm, 0, size);
-}
-
-ProcessDirectory ProcessDirectory::gather(MPI_Comm job, int first_rank, int size) {
-  int rank = 0, job_size = 0;
-  MPI_CHECK(MPI_Comm_rank(job, &rank));
-  MPI_CHECK(MPI_Comm_size(job, &job_size));
   Entry me = self();
   WireEntry mine{};
   std::strncpy(mine.hostname.data(), me.hostname.c_str(), kHostnameBytes - 1);
   mine.pid = me.pid;
   mine.start_ticks = me.start_ticks;
-  std::vector<WireEntry> all(static_cast<size_t>(job_size));
-  MPI_CHECK(MPI_Allgather(&mine, sizeof(WireEntry), MPI_BYTE, all.data(), sizeof(WireEntry), MPI_BYTE, job));
-  std::vector<Entry> entries(static_cast<size_t>(size));  // ranks of other jobs: no hostname, never this host
-  for (int i = 0; i < job_size; ++i) {
-    const auto& wire = all[static_cast<size_t>(i)];
+  std::vector<WireEntry> all(size);
+  MPI_CHECK(MPI_Allgather(&mine, sizeof(WireEntry), MPI_BYTE, all.data(), sizeof(WireEntry), MPI_BYTE, comm));
+  std::vector<Entry> entries;
+  for (const auto& wire : all) {
     std::string host(wire.hostname.data(), strnlen(wire.hostname.data(), kHostnameBytes));
-    entries.at(static_cast<size_t>(first_rank + i)) = Entry{host, wire.pid, wire.start_ticks};
+    entries.push_back(Entry{host, wire.pid, wire.start_ticks});
   }
-  return ProcessDirectory(first_rank + rank, std::move(entries));
+  return ProcessDirectory(rank, std::move(entries));
 }
 
 ProcessDirectory::ProcessDirectory(int rank, std::vector<Entry> entries) : rank_(rank), entries_(std::move(entries)) {}
@@ -102,7 +95,7 @@ const ProcessDirectory::Entry& ProcessDirectory::entry(int rank) const {
 bool ProcessDirectory::same_host(int rank) const { return entry(rank).hostname == entry(rank_).hostname; }
 
 ProcessLiveness ProcessDirectory::peer_process_alive(int rank) const {
-  if (!same_host(rank) || entry(rank).pid == 0) return ProcessLiveness::kUnknown;
+  if (!same_host(rank)) return ProcessLiveness::kUnknown;
   const Entry& peer = entry(rank);
   auto stat = read_proc_stat(peer.pid);
   if (!stat || stat->state == 'Z' || stat->state == 'X') return ProcessLiveness::kDead;

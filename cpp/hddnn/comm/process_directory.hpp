@@ -2,8 +2,7 @@
 // gathered once at start-up, so a rank can tell whether a peer on the same host
 // is still alive by looking at /proc, without any MPI call.
 //
-// Cross-rank contract: gather() is collective over `comm` (one MPI_Allgather; in a
-// run of several jobs, over this job's ranks only);
+// Cross-rank contract: gather() is collective over `comm` (one MPI_Allgather);
 // call it at start-up, before any rank can die. After that every query is local
 // and never touches MPI. Thread-safe (immutable after construction).
 #pragma once
@@ -31,9 +30,6 @@ class ProcessDirectory {
 
   /// Collective over comm: shares this process's entry with every rank.
   static ProcessDirectory gather(MPI_Comm comm);
-  /// Collective over `job`, whose ranks are the run's first_rank.. of `size`: the
-  /// entries of the other jobs' ranks stay empty (their liveness is kUnknown).
-  static ProcessDirectory gather(MPI_Comm job, int first_rank, int size);
   /// This process's own entry.
   static Entry self();
 

@@ -102,8 +102,7 @@ void Coordinator::publish_membership(const char* event, int rank) {
                                {"rank", rank},
                                {"dead", std::vector<int>(dead_.begin(), dead_.end())},
                                {"online", online_ranks()},
-                               {"at_ms", now_ms()},
-                               {"clock_unix_ms", clock_.zero_unix_ms()}};
+                               {"at_ms", now_ms()}};
   membership_history_.push_back(membership);
   for (int live : live_ranks()) transport_.send(live, comm::MessageType::kMembership, encode_control(membership));
 }

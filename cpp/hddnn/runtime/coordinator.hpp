@@ -10,9 +10,9 @@
 //     periods is declared dead; a process check is only a shortcut for ranks on this
 //     host (a silent process seen running there gets 30 periods, one seen gone is
 //     declared at 3). The membership (versioned) then goes to every live rank, and
-//     the plan is re-solved without it. A dead rank that speaks again (its host's job
-//     restarted, see comm/mpi_fabric.hpp) is readmitted: re-planned with, and announced
-//     in a "join" membership. Every plan records the online list of its round, and the
+//     the plan is re-solved without it. A dead rank that speaks again (it was only
+//     slow or cut off) is readmitted: re-planned with, and announced in a "join"
+//     membership. Every plan records the online list of its round, and the
 //     membership history every leave and join with its time;
 //   - collects the records of every request owner (each end device; in a
 //     multi-view setting each aggregator, see multi_view.hpp) and every rank's
@@ -55,10 +55,11 @@ class Coordinator {
   /// How long `rank` may stay silent before it is declared dead.
   double allowed_silence_ms(int rank) const;
   void declare_dead(int rank, double silent_ms);
-  /// A rank declared dead spoke again (its host's job restarted): live again, re-planned with.
+  /// A rank declared dead spoke again (it was slow, or cut off, not dead): live again,
+  /// re-planned with.
   void readmit(int rank);
   /// Records a membership change ("leave" or "join" of `rank`) and sends it to every live
-  /// rank, with the online list and the run clock's zero (a rejoined rank aligns to it).
+  /// rank, with the online list.
   void publish_membership(const char* event, int rank);
   /// Every live rank, the coordinator's own included, in rank order.
   std::vector<int> online_ranks() const;

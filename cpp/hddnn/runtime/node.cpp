@@ -57,6 +57,7 @@ void Node::start_clock() {
   clock_.restart();
   meter_ = DeviceMeter(clock_, power_of(me()));
   last_heard_coordinator_ms_ = 0;
+  last_heartbeat_ms_ = -1e9;  // times on the old clock mean nothing on the new one
   schedule_.reset();
 }
 
@@ -96,15 +97,8 @@ void Node::heartbeat_if_due(const nlohmann::json& extra) {
 }
 
 void Node::note_message(const comm::Message& message) {
-  if (message.header.type == comm::MessageType::kMembership) {
-    // After a death Open MPI 4.1.4 can hang in MPI_Finalize: skip it from now on.
-    comm::mark_peer_failure();
-    // A restarted device takes the run's clock from the membership that readmits it.
-    if (setup_.rejoining && !joined_run_clock_) {
-      align_clock(decode_control(message.payload).at("clock_unix_ms").get<double>());
-      joined_run_clock_ = true;
-    }
-  }
+  // After a death Open MPI 4.1.4 can hang in MPI_Finalize: skip it from now on.
+  if (message.header.type == comm::MessageType::kMembership) comm::mark_peer_failure();
   if (static_cast<int>(message.header.source) != setup_.coordinator) return;
   last_heard_coordinator_ms_ = now_ms();
   heard_coordinator_ = true;

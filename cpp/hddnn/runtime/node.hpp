@@ -35,7 +35,6 @@ struct NodeSetup {
   mapping::Topology topology;
   std::unique_ptr<comm::Transport> transport;
   int coordinator = 0;  ///< rank of the cloud, which coordinates
-  bool rejoining = false;  ///< this process restarts a lost device of a running system
 };
 
 class Node {
@@ -59,8 +58,7 @@ class Node {
   SectionResult compute(Tier section, double ready_ms, const torch::Tensor& input, const torch::Tensor& mask = {});
   /// Sends a heartbeat to the coordinator when one is due; `extra` rides along.
   void heartbeat_if_due(const nlohmann::json& extra = nlohmann::json::object());
-  /// Notes any message from the coordinator (every message counts as a sign of life); a
-  /// rejoining device aligns its clock to the run's on the membership that readmits it.
+  /// Notes any message from the coordinator (every message counts as a sign of life).
   void note_message(const comm::Message& message);
   /// Throws PeerLostError when the coordinator has been silent too long.
   void check_coordinator_alive();
@@ -80,7 +78,6 @@ class Node {
   double last_heartbeat_ms_ = -1e9;
   double last_heard_coordinator_ms_ = 0;
   bool heard_coordinator_ = false;
-  bool joined_run_clock_ = false;  ///< a rejoining device: aligned to the run's clock
   uint64_t answered_here_ = 0;
   std::map<Tier, double> profiled_ms_;  ///< per section, under compute "profile"
   comm::ServiceSchedule schedule_;      ///< the emulated device's FIFO service (under emulation)

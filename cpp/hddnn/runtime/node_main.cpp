@@ -1,11 +1,7 @@
 // hddnn-node: one device of a distributed run. Launched by mpirun (through
 // `hddnn run` or a cluster script), one rank per topology device, in order:
 //   mpirun -n <devices> hddnn-node --config run.json
-// Rank i takes device i's role. A run may also span several mpirun jobs, one per
-// host, joined through Open MPI's dynamic process management (see comm/mpi_fabric.hpp):
-//   mpirun --ompi-server file:URI -n <host's devices> hddnn-node --config run.json --first-rank <i>
-// where the job's ranks are the run's i, i+1, ...; --rejoin restarts a lost host's job.
-// A rank that fails (a peer lost, bad input)
+// Rank i takes device i's role. A rank that fails (a peer lost, bad input)
 // prints the typed error (its class name: HddnnError::kind()), writes
 // <out>.rank<i>.error.json, and exits 1 without
 // MPI_Finalize (Open MPI 4.1.4 can hang there after a death). Once its role is set
@@ -34,67 +30,9 @@ namespace {
 
 using namespace hddnn;
 
-constexpr const char* kUsage = "usage: hddnn-node --config RUN.json [--first-rank N [--rejoin]]";
-
-// Set once the run rank is known, for the error file (until then: the MPI job's rank).
-int run_rank_for_errors = -1;
-
-struct NodeArgs {
-  std::string config;
-  int first_rank = -1;  ///< a job of a run of joined jobs: its first run rank (-1: one job)
-  bool rejoin = false;  ///< the job restarts ranks of a running system
-};
-
-int parse_rank(const char* text) {
-  try {
-    size_t used = 0;
-    const int value = std::stoi(text, &used);
-    if (used == std::strlen(text) && value >= 0) return value;
-  } catch (const std::exception&) {
-  }
-  throw ConfigError(std::string("--first-rank: expected a rank >= 0, got '") + text + "'; " + kUsage);
-}
-
-NodeArgs parse_args(int argc, char** argv) {
-  NodeArgs args;
-  for (int i = 1; i < argc; ++i) {
-    const bool has_value = i + 1 < argc;
-    if (std::strcmp(argv[i], "--config") == 0 && has_value) {
-      args.config = argv[++i];
-    } else if (std::strcmp(argv[i], "--first-rank") == 0 && has_value) {
-      args.first_rank = parse_rank(argv[++i]);
-    } else if (std::strcmp(argv[i], "--rejoin") == 0) {
-      args.rejoin = true;
-    } else {
-      throw ConfigError(std::string("unknown argument '") + argv[i] + "'; " + kUsage);
-    }
-  }
-  if (args.config.empty()) throw ConfigError(kUsage);
-  if (args.rejoin && args.first_rank < 0) throw ConfigError(std::string("--rejoin needs --first-rank; ") + kUsage);
-  return args;
-}
-
-/// Where every rank of the run is reached: this job holds them all, or, with
-/// --first-rank, the run spans several jobs joined through the run's ompi-server.
-std::shared_ptr<comm::MpiFabric> make_fabric(const NodeArgs& args, const runtime::RunConfig& config,
-                                             const mapping::Topology& topology) {
-  const int devices = static_cast<int>(topology.devices.size());
-  if (args.first_rank < 0) {
-    if (comm::world_size() != devices) {
-      throw ConfigError(config.topology + ": " + std::to_string(devices) + " devices but " +
-                        std::to_string(comm::world_size()) + " ranks were started");
-    }
-    return comm::MpiFabric::single_job(MPI_COMM_WORLD);
-  }
-  if (config.run_id.empty()) throw ConfigError("--first-rank needs a run config with 'run_id' (a run of joined jobs)");
-  comm::JoinOptions options;
-  options.run_id = config.run_id;
-  options.first_rank = args.first_rank;
-  options.size = devices;
-  options.coordinator = topology.cloud();
-  options.rejoin = args.rejoin;
-  options.timeout = std::chrono::milliseconds(static_cast<int64_t>(config.startup_timeout_s * 1000));
-  return comm::MpiFabric::joined_jobs(MPI_COMM_WORLD, options);
+std::string config_path(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--config") == 0) return argv[2];
+  throw ConfigError("usage: hddnn-node --config RUN.json");
 }
 
 /// A link as emulated under time dilation: its delays last `time_scale` times longer on the wall.
@@ -139,23 +77,23 @@ void use_one_compute_thread() {
   if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(1);
 }
 
-void run_rank(const NodeArgs& args) {
+void run_rank(const std::string& path) {
   comm::ensure_initialized();
   use_one_compute_thread();
   runtime::NodeSetup setup;
-  setup.config = runtime::load_run_config(args.config);
+  setup.config = runtime::load_run_config(path);
   setup.topology = mapping::load_topology(setup.config.topology);
+  const int rank = comm::world_rank(), size = comm::world_size();
+  if (size != static_cast<int>(setup.topology.devices.size())) {
+    throw ConfigError(setup.config.topology + ": " + std::to_string(setup.topology.devices.size()) +
+                      " devices but " + std::to_string(size) + " ranks were started");
+  }
   runtime::check_tamper_ranks(setup.config, setup.topology.devices.size());
-  auto fabric = make_fabric(args, setup.config, setup.topology);
-  // MPI_Finalize is collective over every connected process, dead ones too: a run of joined jobs skips it.
-  if (fabric->joined()) comm::mark_peer_failure();
-  const int rank = run_rank_for_errors = fabric->rank();
   // Sections run on the CPU; a device placed on a GPU this host or build cannot give is refused.
   parallel::require_placement_available(setup.topology, rank);
   setup.coordinator = setup.topology.cloud();
-  setup.rejoining = args.rejoin;
   setup.transport = runtime::with_tamper_hook(
-      comm::make_mpi_transport(fabric, transport_options(setup.config, setup.topology, rank)), setup.config);
+      comm::make_mpi_transport(MPI_COMM_WORLD, transport_options(setup.config, setup.topology, rank)), setup.config);
   const std::string out = setup.config.out;
   auto role = make_role(std::move(setup));
   if (!out.empty()) std::ofstream(out + ".rank" + std::to_string(rank) + ".ready");
@@ -170,7 +108,7 @@ void write_error_file(const std::string& config_file, const std::string& type, c
     return;
   }
   if (out.empty()) return;
-  const int rank = run_rank_for_errors >= 0 ? run_rank_for_errors : comm::is_initialized() ? comm::world_rank() : -1;
+  const int rank = comm::is_initialized() ? comm::world_rank() : -1;
   std::ofstream(out + ".rank" + std::to_string(rank) + ".error.json")
       << nlohmann::json({{"rank", rank}, {"error", type}, {"message", what}}).dump() << "\n";
 }
@@ -188,9 +126,8 @@ void write_error_file(const std::string& config_file, const std::string& type, c
 int main(int argc, char** argv) {
   std::string path;
   try {
-    const NodeArgs args = parse_args(argc, argv);
-    path = args.config;
-    run_rank(args);
+    path = config_path(argc, argv);
+    run_rank(path);
   } catch (const hddnn::HddnnError& e) {
     fail(path, e.kind(), e.what());
   } catch (const std::exception& e) {

@@ -22,8 +22,7 @@ constexpr const char* kKnownKeys[] = {
     "model",        "profile",          "topology",       "scheme",        "rate",         "duration",
     "deadline_ms",  "seed",             "threshold",      "out",           "emulate",      "compute",
     "encrypt",      "key_file",         "replan_interval_s", "heartbeat_ms", "startup_timeout_s",
-    "test_limit",   "drain_timeout_s",  "record_requests", "view_wait_ms", "time_scale",   "tamper",
-    "run_id"};
+    "test_limit",   "drain_timeout_s",  "record_requests", "view_wait_ms", "time_scale",   "tamper"};
 
 // A misspelled option would otherwise be silently ignored.
 void refuse_unknown_keys(const nlohmann::json& j) {
@@ -136,7 +135,6 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "view_wait_ms", c.view_wait_ms);
   read_optional(j, "time_scale", c.time_scale);
   read_optional(j, "tamper", c.tamper);
-  read_optional(j, "run_id", c.run_id);
   validate(c);
 }
 
@@ -147,8 +145,7 @@ void to_json(nlohmann::json& j, const RunConfig& c) {
        {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
        {"startup_timeout_s", c.startup_timeout_s},
        {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
-       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"time_scale", c.time_scale}, {"tamper", c.tamper},
-       {"run_id", c.run_id}};
+       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"time_scale", c.time_scale}, {"tamper", c.tamper}};
 }
 
 RunConfig load_run_config(const std::string& path) {

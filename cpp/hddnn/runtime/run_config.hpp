@@ -53,8 +53,6 @@ struct RunConfig {
   double time_scale = 1;           ///< time dilation: emulated time runs this many times slower than the wall (>= 1)
   double view_wait_ms = 100;       ///< multi-view: how long an aggregator waits for a sample's missing views
   std::vector<TamperSpec> tamper;  ///< test hook: fault injection / capture per rank (empty: none)
-  /// A run of joined jobs (one per host): names its ports on the run's ompi-server (empty: one job).
-  std::string run_id;
 
   /// The planner's profile.json: `profile`, else the model folder's.
   std::string profile_path() const { return profile.empty() ? model_dir + "/profile.json" : profile; }

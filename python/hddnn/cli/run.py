@@ -1,5 +1,4 @@
 """hddnn run: a distributed run of one or more schemes over a topology (mpirun)."""
-import json
 import os
 
 
@@ -38,20 +37,11 @@ def register(subparsers):
                    help="multi-view: how long an aggregator waits for a sample's missing views")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
     p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
-    p.add_argument("--hosts", default=None, metavar="HOSTFILE",
-                   help="one mpirun job per host of this Open MPI hostfile (HOST slots=N, topology order), "
-                        "joined through an ompi-server on the coordinator's host")
-    p.add_argument("--rsh", default="ssh", metavar="AGENT",
-                   help="with --hosts: the remote shell that starts a job on a host (default ssh)")
-    p.add_argument("--kill-host", action="append", default=[], metavar="HOST@SECONDS",
-                   help="with --hosts: kill that host's job this many seconds into the run (repeatable)")
-    p.add_argument("--rejoin", action="append", default=[], metavar="HOST@SECONDS",
-                   help="with --hosts: start that host's job again this many seconds into the run (repeatable)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..faults import parse_at, parse_kill
+    from ..faults import parse_kill
     from ..launch import run as launch
     from ..load import profile_at_threshold, rate_for_load
     from ..results import compare, plot_comparison
@@ -69,9 +59,7 @@ def run(args) -> int:
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
                    mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
                    record_requests=args.record_requests, view_wait_ms=args.view_wait_ms,
-                   time_scale=args.time_scale, tamper=args.tamper, compute=args.compute, hosts=args.hosts,
-                   rsh=args.rsh, kill_host=[parse_at(k, "kill-host", "HOST@SECONDS") for k in args.kill_host],
-                   rejoin=[parse_at(r, "rejoin", "HOST@SECONDS") for r in args.rejoin])
+                   time_scale=args.time_scale, tamper=args.tamper, compute=args.compute)
         print(r.summary_line(), flush=True)
         if args.tamper:
             crypto = r["crypto"]
