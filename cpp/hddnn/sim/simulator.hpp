@@ -32,7 +32,7 @@ struct SimConfig {
   std::string topology_name, model_name;
 };
 
-/// Runs the simulation and returns the results file (DESIGN.md's format).
+/// Runs the simulation and returns the results file (the format of docs/design.md).
 nlohmann::json simulate(const mapping::Topology& topology, const mapping::ModelProfile& profile,
                         const SimConfig& config);
 
