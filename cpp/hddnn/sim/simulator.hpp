@@ -28,7 +28,7 @@ struct SimConfig {
   double duration_s = 5;
   double deadline_ms = 0;
   uint64_t seed = 0;
-  bool encrypt = true;             ///< adds the seal to every message's size
+  bool encrypt = true;  ///< adds the seal to every message's size
   std::string topology_name, model_name;
 };
 
