@@ -4,7 +4,7 @@ PY := .venv/bin/python
 BUILD_DIR ?= build
 export HDDNN_BUILD_DIR := $(BUILD_DIR)
 
-.PHONY: bootstrap demo test test-quick test-cpp test-python bench fuzz clean
+.PHONY: bootstrap demo test test-quick test-cpp test-python lint format bench fuzz clean
 
 bootstrap:
 	scripts/bootstrap
@@ -30,13 +30,27 @@ demo: bootstrap
 	$(PY) -m hddnn sim --model $(MODEL) --topology $(TOPOLOGY) --scheme end,end-cloud,mapping \
 	  --rho $(DEMO_RHO) --threshold $(DEMO_THRESHOLD) --duration $(DEMO_SECONDS) --out runs/demo
 
-test: bootstrap test-cpp test-python
+test: bootstrap lint test-cpp test-python
 
 test-cpp:
 	ctest --test-dir $(BUILD_DIR) --output-on-failure --no-tests=error -j2
 
 test-python:
 	$(PY) -m pytest -q
+
+# Static checks (Debian's pyflakes3 and clang-format, which scripts/bootstrap installs):
+# pyflakes over the Python sources, and the C++ sources against .clang-format.
+# `make format` rewrites the C++ sources in that style.
+LINT_PY := $(sort $(shell find python tests bench scripts notebooks -name '*.py' -not -path '*/__pycache__/*')) setup.py
+LINT_CXX := $(sort $(shell find cpp mapping tests/cpp bench \( -name '*.cpp' -o -name '*.hpp' \)))
+lint:
+	@for tool in pyflakes3 clang-format; do command -v $$tool >/dev/null || \
+	  { echo "make lint: $$tool is missing (scripts/bootstrap installs it)"; exit 1; }; done
+	@echo "pyflakes3 on $(words $(LINT_PY)) Python files; clang-format --dry-run --Werror on $(words $(LINT_CXX)) C++ files"
+	@rc=0; pyflakes3 $(LINT_PY) || rc=1; clang-format --dry-run --Werror $(LINT_CXX) || rc=1; exit $$rc
+
+format:
+	clang-format -i $(LINT_CXX)
 
 # The quick run: skips suites marked slow.
 test-quick: bootstrap test-cpp

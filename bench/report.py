@@ -34,7 +34,7 @@ from common import markdown_table  # noqa: E402
 from run import ORDER  # noqa: E402
 
 START, END = "<!-- bench:headline:start -->", "<!-- bench:headline:end -->"
-JAM_RHO = 1.2  # DESIGN.md: the jam point is where end-cloud offers the cloud 1.2x what it serves
+JAM_RHO = 1.2  # docs/design.md: the jam point is where end-cloud offers the cloud 1.2x what it serves
 KEY_PLOTS = ("schemes_latency.png", "claims_exit_curve.png")
 
 

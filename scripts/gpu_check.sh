@@ -2,7 +2,9 @@
 # One-shot GPU check of hddnn: builds the project against the machine's pip PyTorch
 # (CUDA) with the NCCL backend, runs the GPU ctests and the whole suite, exercises
 # DistributedGradients' CUDA (NCCL) bucket path from Python, and times one-GPU
-# training steps of models/fmnist_hetero.json against the CPU.
+# training steps of models/fmnist_hetero.json against the CPU. The Python of the
+# info, dist_cuda, throughput and summary phases lives in bench/gpu/check_*.py
+# (tests/python/test_gpu_check.py imports each of them).
 #
 # Run from the repository root on a throwaway root machine with a GPU:
 #
@@ -226,15 +228,7 @@ find_nccl() {  # the torch wheel's NCCL (nvidia-nccl in site-packages), else the
 phase_info() {
   local rc=0
   nvidia-smi || rc=1
-  "$PY" - <<'EOF' || rc=1
-import torch, sys
-print("python", sys.version.split()[0], sys.executable)
-print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(),
-      "devices", torch.cuda.device_count(), "cxx11 abi", torch._C._GLIBCXX_USE_CXX11_ABI)
-if torch.cuda.is_available():
-    p = torch.cuda.get_device_properties(0)
-    print("gpu0", p.name, f"{p.total_memory / 2**30:.1f} GiB", "sm", f"{p.major}.{p.minor}", "nccl", torch.cuda.nccl.version())
-EOF
+  "$PY" "$ROOT/bench/gpu/check_info.py" || rc=1
   find_nccl
   echo "nccl: include $NCCL_INC  library $NCCL_LIB"
   [ -f "$NCCL_INC/nccl.h" ] && [ -f "$NCCL_LIB" ] || { echo "nccl.h or libnccl not found"; rc=1; }
@@ -335,109 +329,7 @@ phase_pytest() {
 
 phase_dist_cuda() {
   built || return 1
-  cat > "$WORK/dist_cuda.py" <<'EOF'
-"""DistributedGradients' CUDA bucket path under mpirun -n 1: NCCL on device buffers."""
-import json, os, sys, tempfile, time
-import torch
-import torch.nn.functional as F
-import hddnn
-
-out_path, spec_path = sys.argv[1], sys.argv[2]
-dev = torch.device(os.environ.get("HDDNN_CHECK_DEVICE", "cuda:0"))  # cpu: a dry run of this script
-scale = float(os.environ.get("HDDNN_CHECK_SCALE", "1"))
-
-def sync():
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-res = {}
-dist = hddnn._core.DistributedGradients(bucket_bytes=64)
-res["rank_size"] = [dist.rank, dist.size]
-
-# Mixed CPU/CUDA, float32/float64, one non-contiguous: one rank's mean is itself.
-ts = [torch.arange(5., device=dev) * 1.5, torch.full((40,), 2.0, device=dev),
-      torch.arange(3, dtype=torch.float64, device=dev), torch.full((7,), 3.0),
-      torch.arange(16., device=dev).view(4, 4).t()]
-expect = [t.clone() for t in ts]
-dist.average_tensors(ts)
-res["average_tensors_exact"] = all(torch.equal(a, b) and a.device == b.device for a, b in zip(ts, expect))
-res["buckets_at_64B"] = dist.last_bucket_count
-dist.broadcast(ts)
-res["broadcast_exact"] = all(torch.equal(a, b) for a, b in zip(ts, expect))
-try:
-    dist.average_tensors([torch.ones(3, dtype=torch.int32, device=dev)])
-    res["int_refused"] = False
-except Exception as e:  # CommError
-    res["int_refused"] = "cannot be reduced" in str(e)
-
-# 20 SGD steps of a Linear on the GPU with average() between backward and step equal
-# the same steps without it (one rank).
-torch.manual_seed(0)
-model, reference = torch.nn.Linear(32, 8).to(dev), torch.nn.Linear(32, 8).to(dev)
-reference.load_state_dict(model.state_dict())
-dist.broadcast(list(model.parameters()))
-for step in range(20):
-    x, y = torch.randn(64, 32, device=dev), torch.randn(64, 8, device=dev)
-    for net, averaged in ((model, True), (reference, False)):
-        net.zero_grad()
-        F.mse_loss(net(x), y).backward()
-        if averaged:
-            dist.average(list(net.parameters()))
-        with torch.no_grad():
-            for p in net.parameters():
-                p -= 0.1 * p.grad
-res["sgd_20_steps_max_diff"] = max((a - b).abs().max().item() for a, b in zip(model.parameters(), reference.parameters()))
-
-# Cost of average() per step on fmnist_hetero's sections (one fused bucket, NCCL, plus
-# the backend's device synchronisations), batch 128.
-torch._C._set_graph_executor_optimize(False)
-spec = json.load(open(spec_path))
-d = tempfile.mkdtemp()
-manifest = hddnn.Network.from_spec(spec_path, seed=0).export(d)
-mods = [torch.jit.load(os.path.join(d, s["file"]), map_location=dev) for s in manifest["sections"]]
-params = [p for m in mods for p in m.parameters()]
-for m in mods:
-    m.train()
-for p in params:
-    p.requires_grad_(True)
-weights = [[(e["labels"], e.get("weight", 1.0)) for e in s["exits"]] for s in spec["sections"]]
-big = hddnn._core.DistributedGradients()  # default 25 MiB buckets
-opt = torch.optim.AdamW(params, lr=1e-3)
-x = torch.rand(128, 1, 28, 28, device=dev)
-yf = torch.randint(0, 10, (128,), device=dev)
-yc = torch.randint(0, 4, (128,), device=dev)
-
-def step(with_average):
-    h, loss = x, 0.0
-    for m, ws in zip(mods, weights):
-        o = m(h)
-        for lab, w in ws:
-            loss = loss + w * F.cross_entropy(o[lab], yf if lab == "fine" else yc)
-        h = o.get("features")
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    if with_average:
-        big.average(params)
-    opt.step()
-
-timed = max(2, int(100 * scale))
-for with_average in (False, True):
-    for _ in range(max(1, int(10 * scale))):
-        step(with_average)
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(timed):
-        step(with_average)
-    sync()
-    res["ms_per_step_" + ("with_average" if with_average else "without_average")] = 1000 * (time.perf_counter() - t0) / timed
-res["average_buckets"] = big.last_bucket_count
-res["gradient_bytes"] = sum(p.numel() * p.element_size() for p in params)
-res["ok"] = (res["average_tensors_exact"] and res["broadcast_exact"] and res["int_refused"]
-             and res["sgd_20_steps_max_diff"] <= 1e-6)
-json.dump(res, open(out_path, "w"), indent=1)
-print(json.dumps(res, indent=1))
-sys.exit(0 if res["ok"] else 1)
-EOF
-  timeout "$(budget 120)" "$MPIRUN" "${MPIRUN_FLAGS[@]}" -n 1 "$PY" "$WORK/dist_cuda.py" "$WORK/dist_cuda.json" \
+  timeout "$(budget 120)" "$MPIRUN" "${MPIRUN_FLAGS[@]}" -n 1 "$PY" "$ROOT/bench/gpu/check_dist_cuda.py" "$WORK/dist_cuda.json" \
     "$ROOT/models/fmnist_hetero.json"
 }
 
@@ -445,204 +337,14 @@ EOF
 
 phase_throughput() {
   built || return 1
-  cat > "$WORK/throughput.py" <<'EOF'
-"""Training throughput of models/fmnist_hetero.json, CUDA against CPU.
-
-hddnn's trainer (nn::fit, C++) runs on the CPU only: it takes no device. So:
- A. hddnn's C++ trainer on the CPU (Network.fit, stop_after), steps/s: the reference.
- B. The same network's sections as hddnn exports them (TorchScript, what the trainer
-    trains), loaded in Python on cuda and on cpu: forward + joint loss + backward +
-    AdamW step, same batches (random draws from the training images, no augmentation),
-    graph-executor optimisation off as in the trainer. Steps/s per device and the ratio.
-"""
-import json, os, sys, tempfile, time
-import torch
-import torch.nn.functional as F
-import hddnn
-
-spec_path, out_path = sys.argv[1], sys.argv[2]
-scale = float(os.environ.get("HDDNN_CHECK_SCALE", "1"))  # < 1: a quick dry run
-spec = json.load(open(spec_path))
-res = {"torch": torch.__version__, "cpu_threads": torch.get_num_threads(),
-       "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
-t0 = time.perf_counter()
-try:
-    train = hddnn.datasets.fashion_mnist("train")
-    res["data"] = f"Fashion-MNIST train split, {train.fine.numel()} images"
-except Exception as e:  # no dataset: synthetic images, same shapes
-    g = torch.Generator().manual_seed(0)
-    fine = torch.randint(0, 10, (8192,), generator=g)
-    train = hddnn.datasets.LabelledImages(torch.rand(8192, 1, 1, 28, 28, generator=g), fine,
-                                          torch.tensor(hddnn.datasets.COARSE_OF_FINE)[fine])
-    res["data"] = f"synthetic 8192 images ({e})"
-res["data_seconds"] = round(time.perf_counter() - t0, 2)
-print(res["data"], flush=True)
-
-# A. hddnn's C++ trainer, CPU.
-net = hddnn.Network.from_spec(spec_path, seed=0)
-stamps = []
-net.fit(train, epochs=1, progress=False, stop_after=max(8, int(45 * scale)), on_step=lambda *a: stamps.append(time.perf_counter()))
-kept = stamps[5:]
-res["cpp_trainer_cpu"] = {"batch": spec.get("training", {}).get("batch_size", 128), "steps": len(kept) - 1,
-                          "steps_per_s": (len(kept) - 1) / (kept[-1] - kept[0]),
-                          "note": "hddnn Network.fit (C++ nn::fit) on the CPU, augmentation on; excludes 5 warm-up steps"}
-print("A. C++ trainer, CPU:", res["cpp_trainer_cpu"], flush=True)
-
-# B. exported TorchScript sections on each device.
-torch._C._set_graph_executor_optimize(False)
-export_dir = tempfile.mkdtemp()
-manifest = net.export(export_dir)
-weights = [[(e["labels"], e.get("weight", 1.0)) for e in s["exits"]] for s in spec["sections"]]
-images = train.images[:, 0].contiguous()
-
-def load(dev):
-    mods = [torch.jit.load(os.path.join(export_dir, s["file"]), map_location=dev) for s in manifest["sections"]]
-    for p in (p for m in mods for p in m.parameters()):
-        p.requires_grad_(True)
-    return mods
-
-def forward(mods, x):
-    outs, h = [], x
-    for m in mods:
-        o = m(h)
-        outs.append(o)
-        h = o.get("features")
-    return outs
-
-def loss_of(outs, yf, yc):
-    total = 0.0
-    for o, ws in zip(outs, weights):
-        for lab, w in ws:
-            total = total + w * F.cross_entropy(o[lab], yf if lab == "fine" else yc)
-    return total
-
-def sync(dev):
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-
-def bench(dev, batch, warm, steps, chunks=3):
-    mods = load(dev)
-    for m in mods:
-        m.train()
-    params = [p for m in mods for p in m.parameters()]
-    opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
-    X, YF, YC = images.to(dev), train.fine.to(dev), train.coarse.to(dev)
-    g = torch.Generator(device=dev).manual_seed(0)
-
-    def step():
-        idx = torch.randint(0, X.shape[0], (batch,), device=dev, generator=g)
-        loss = loss_of(forward(mods, X[idx]), YF[idx], YC[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss
-
-    for _ in range(warm):
-        step()
-    rates, per = [], max(1, steps // chunks)
-    for _ in range(chunks):
-        sync(dev)
-        t = time.perf_counter()
-        for _ in range(per):
-            loss = step()
-        sync(dev)
-        rates.append(per / (time.perf_counter() - t))
-    rates.sort()
-    return {"batch": batch, "steps": per * chunks, "steps_per_s": rates[len(rates) // 2],
-            "steps_per_s_range": [rates[0], rates[-1]], "samples_per_s": rates[len(rates) // 2] * batch,
-            "last_loss": float(loss)}
-
-plan = [("cpu", 128, 3, 30), ("cpu", 1024, 1, 6)]
-if torch.cuda.is_available():
-    plan = [("cuda", 128, 20, 300), ("cuda", 1024, 10, 150)] + plan
-res["torchscript_sections"] = {}
-for dev_name, batch, warm, steps in plan:
-    r = bench(torch.device(dev_name), batch, max(1, int(warm * scale)), max(3, int(steps * scale)))
-    res["torchscript_sections"][f"{dev_name}_b{batch}"] = r
-    print(f"B. TorchScript sections, {dev_name}, batch {batch}:", r, flush=True)
-ts = res["torchscript_sections"]
-for b in (128, 1024):
-    if f"cuda_b{b}" in ts:
-        res[f"cuda_over_cpu_b{b}"] = ts[f"cuda_b{b}"]["steps_per_s"] / ts[f"cpu_b{b}"]["steps_per_s"]
-if "cuda_b128" in ts:
-    res["cuda_b128_over_cpp_trainer_cpu"] = ts["cuda_b128"]["steps_per_s"] / res["cpp_trainer_cpu"]["steps_per_s"]
-
-# The same weights give the same logits on both devices (eval mode, TF32 off).
-if torch.cuda.is_available():
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
-    x = images[:512]
-    with torch.no_grad():
-        cpu_mods, gpu_mods = load(torch.device("cpu")), load(torch.device("cuda"))
-        for m in cpu_mods + gpu_mods:
-            m.eval()
-        a, b = forward(cpu_mods, x), forward(gpu_mods, x.cuda())
-    agree = {}
-    for s, oa, ob in zip(manifest["sections"], a, b):
-        for lab in ("fine", "coarse"):
-            if lab in oa:
-                la, lb = oa[lab], ob[lab].cpu()
-                agree[f"{s['name']}/{lab}"] = {
-                    "rel_diff": float((la - lb).norm() / la.norm()),
-                    "argmax_agree": float((la.argmax(1) == lb.argmax(1)).float().mean())}
-    res["cpu_vs_cuda_logits"] = agree
-    print("cpu vs cuda logits:", agree, flush=True)
-json.dump(res, open(out_path, "w"), indent=1)
-EOF
-  timeout "$(budget 150)" "$PY" "$WORK/throughput.py" "$ROOT/models/fmnist_hetero.json" "$WORK/throughput.json"
+  timeout "$(budget 150)" "$PY" "$ROOT/bench/gpu/check_throughput.py" "$ROOT/models/fmnist_hetero.json" "$WORK/throughput.json"
 }
 
 # ---- summary ------------------------------------------------------------------------------
 
 phase_summary() {
   local py=$PY; "$py" -c "" 2>/dev/null || py=python3
-  "$py" - "$WORK" "$OUT_DIR/gpu_check.json" <<'EOF'
-import json, os, re, sys
-work, out = sys.argv[1], sys.argv[2]
-def read(name):
-    p = os.path.join(work, name)
-    return open(p).read() if os.path.exists(p) else None
-def ctest(name):
-    text = read(name)
-    if text is None:
-        return None
-    m = re.search(r"(\d+)% tests passed, (\d+) tests failed out of (\d+)", text)
-    r = {"failed": int(m.group(2)), "total": int(m.group(3))} if m else {"summary": "no ctest summary line"}
-    r["failed_tests"] = re.findall(r"^\s*\d+ - (\S+) \(", text, re.M)
-    r["skipped_lines"] = sorted(set(re.findall(r"\[  SKIPPED \] (\S+)", text)))
-    return r
-phases = {}
-for line in (read("phases.tsv") or "").splitlines():
-    name, rc, sec = line.split("\t")
-    phases[name] = {"rc": rc, "seconds": int(sec)}
-res = {"phases": phases,
-       "gpu_ctest": ctest("gpu_ctest.out"), "device_placement_ctest": ctest("placement_ctest.out"),
-       "all_ctest": ctest("all_ctest.out"),
-       "dist_cuda": json.loads(read("dist_cuda.json") or "null"),
-       "throughput": json.loads(read("throughput.json") or "null")}
-json.dump(res, open(out, "w"), indent=1)
-print("\n==================== SUMMARY ====================")
-for n, p in phases.items():
-    print(f"  {n:<11} rc={p['rc']:<7} {p['seconds']:>4}s")
-for k in ("gpu_ctest", "device_placement_ctest", "all_ctest"):
-    if res[k]:
-        print(f"  {k}: {res[k].get('failed', '?')} failed of {res[k].get('total', '?')}; "
-              f"failed: {res[k]['failed_tests'] or '-'}; skipped: {res[k]['skipped_lines'] or '-'}")
-d = res["dist_cuda"]
-if d:
-    print(f"  DistributedGradients on CUDA: ok={d['ok']} ({d['ms_per_step_without_average']:.2f} ms/step without average, "
-          f"{d['ms_per_step_with_average']:.2f} with; {d['gradient_bytes']} B in {d['average_buckets']} bucket)")
-t = res["throughput"]
-if t:
-    print(f"  throughput ({t['gpu']}, {t['cpu_threads']} CPU threads, {t['data']}):")
-    print(f"    A. hddnn C++ trainer, CPU, batch {t['cpp_trainer_cpu']['batch']}: {t['cpp_trainer_cpu']['steps_per_s']:.1f} steps/s")
-    for k, r in t.get("torchscript_sections", {}).items():
-        print(f"    B. exported sections (Python loop) {k:<10}: {r['steps_per_s']:8.1f} steps/s  {r['samples_per_s']:9.0f} samples/s")
-    for k in ("cuda_over_cpu_b128", "cuda_over_cpu_b1024", "cuda_b128_over_cpp_trainer_cpu"):
-        if k in t:
-            print(f"    {k}: {t[k]:.1f}x")
-print(f"  figures: {out}")
-EOF
+  "$py" "$ROOT/bench/gpu/check_summary.py" "$WORK" "$OUT_DIR/gpu_check.json"
 }
 
 # ---- run --------------------------------------------------------------------------------

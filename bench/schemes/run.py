@@ -34,15 +34,15 @@ SCHEMES = ("end", "end-cloud", "mapping")
 RHOS, QUICK_RHOS = (0.1, 0.3, 0.6, 0.9, 1.2, 1.5), (0.1, 1.2)
 JAM_RHO = 1.2          # rho from which the cloud is overloaded under end-cloud
 JAM_FACTOR = 5.0       # end-cloud p99 at rho >= JAM_RHO vs at the lowest rho: a jam
-RELIEF_FACTOR = 0.25   # mapping p99 at rho >= JAM_RHO must stay below this x end-cloud's (issue 5)
-ACCURACY_TOLERANCE = 0.005  # mapping's accuracy >= end-cloud's - 0.5 point (issue 5)
+RELIEF_FACTOR = 0.25   # mapping p99 at rho >= JAM_RHO must stay below this x end-cloud's (a target of docs/design.md)
+ACCURACY_TOLERANCE = 0.005  # mapping's accuracy >= end-cloud's - 0.5 point (a target of docs/design.md)
 RAW_BYTES = 784        # raw offload of a Fashion-MNIST image
-BYTES_FACTOR = 30.0    # mapping's bytes/sample at least this x below raw offload (issue 5; DDNN's anchor: 20x)
+BYTES_FACTOR = 30.0    # mapping's bytes/sample at least this x below raw offload (docs/design.md's target; DDNN's anchor: 20x)
 CLOUD_ONLY_TOLERANCE = 0.01  # ... at most 1 point below cloud-only accuracy
-SIM_AGREEMENT = 0.15   # runtime mean latency within 15% of the simulator's at the demo's load (issue 5)
+SIM_AGREEMENT = 0.15   # runtime mean latency within 15% of the simulator's at the demo's load (a target of docs/design.md)
 SIM_SEEDS = 5          # the simulator's figure: the mean over this many seeds (its own sampling noise averaged out)
 COMPUTE = "profile"    # emulated compute from the profile (see hddnn.launch.run)
-SCALE_ENDS, SCALE_EDGES, SCALE_REQUESTS = 10000, 100, 1_000_000  # the simulator at scale (issue 5)
+SCALE_ENDS, SCALE_EDGES, SCALE_REQUESTS = 10000, 100, 1_000_000  # the simulator at scale (a target of docs/design.md)
 SCALE_SECONDS = 60.0   # ... within this many seconds
 
 
@@ -128,7 +128,7 @@ def simulator_at_scale(profile):
 def scale_claim(scale):
     ours = ", ".join(f"{scheme}: {v['offered']:,} requests in {v['seconds']:.1f} s" for scheme, v in scale.items())
     return {"claim": f"the simulator runs {SCALE_ENDS:,} end devices for {SCALE_REQUESTS:,} requests in under "
-                     f"{SCALE_SECONDS:g} s", "source": "issue", "theirs": f"< {SCALE_SECONDS:g} s", "ours": ours,
+                     f"{SCALE_SECONDS:g} s", "source": "design", "theirs": f"< {SCALE_SECONDS:g} s", "ours": ours,
             "holds": all(v["seconds"] < SCALE_SECONDS for v in scale.values())}
 
 
@@ -182,7 +182,7 @@ def claims(rows, threshold, cloud_only):
         return ", ".join(f"ρ={rho}: {value:.2f}×" for rho, value in values.items()) or "no ρ ≥ 1.2 measured"
 
     def claim(text, ours, holds):
-        return {"claim": text + note, "source": "design", "theirs": "qualitative (design.md)", "ours": ours,
+        return {"claim": text + note, "source": "design", "theirs": "qualitative (docs/design.md)", "ours": ours,
                 "holds": bool(holds)}
 
     return [

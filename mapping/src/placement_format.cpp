@@ -1,4 +1,4 @@
-// The `placement` problem file (DESIGN.md) to and from PlacementProblem.
+// The `placement` problem file (docs/design.md) to and from PlacementProblem.
 #include <map>
 #include <queue>
 

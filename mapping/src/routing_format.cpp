@@ -1,4 +1,4 @@
-// The `routing` problem file (DESIGN.md) to and from RoutingProblem.
+// The `routing` problem file (docs/design.md) to and from RoutingProblem.
 #include <map>
 #include <set>
 

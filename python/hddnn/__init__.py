@@ -4,8 +4,9 @@ torch is imported before the C++ module: returning tensors from _core needs
 torch's Python types registered first.
 """
 import atexit
+import importlib
 
-import torch  # noqa: F401  (must precede _core)
+importlib.import_module("torch")  # must precede _core
 
 from . import _core
 from . import errors
@@ -21,5 +22,5 @@ __version__ = _core.__version__
 # MPI initialised by hddnn is finalised by hddnn (skipped after a peer failure).
 atexit.register(_core.mpi_finalize)
 
-__all__ = ["datasets", "mapping", "errors", "run", "HddnnError", "ConfigError", "DataError", "CommError",
+__all__ = ["datasets", "mapping", "errors", "run", "Network", "HddnnError", "ConfigError", "DataError", "CommError",
            "PeerLostError", "CryptoError", "__version__"]

@@ -1,7 +1,7 @@
 """The scheduler's solvers (C++ library hddnn_mapping, Boost.Graph): exact placement
 by minimum cut, optimal routing by minimum-cost flow, and planning a topology.
 
-All functions take and return plain dicts (the JSON formats of DESIGN.md) and raise
+All functions take and return plain dicts (the JSON formats of docs/design.md) and raise
 hddnn.errors.ConfigError naming the field or id at fault.
 """
 import json

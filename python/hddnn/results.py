@@ -1,4 +1,4 @@
-"""Results of a run (DESIGN.md's results file) with table and plot helpers."""
+"""Results of a run (the results file of docs/design.md) with table and plot helpers."""
 import json
 from typing import Iterable, Optional
 

@@ -13,7 +13,7 @@ def simulate(topology, profile, scheme: str = "mapping", rate: Optional[float] =
              seed: int = 0, encrypt: bool = True) -> dict:
     """Simulates `scheme`; topology and profile are dicts or JSON paths. Give the
     load as `rate` (per end device per second) or `rho` (the end-cloud cloud's
-    utilisation). Returns the results dict (DESIGN.md's results format)."""
+    utilisation). Returns the results dict (the results format of docs/design.md)."""
     topology, profile = read_json(topology), read_json(profile)
     if rate is None:
         rate = rate_for_load(profile, topology, rho) if rho is not None else 10.0

@@ -59,7 +59,7 @@ def random_placement(rng, n):
 
 
 def brute_force(problem):
-    """The DESIGN.md cost, enumerated over every assignment (infinite if not monotone)."""
+    """The placement cost of docs/design.md, enumerated over every assignment (infinite if not monotone)."""
     layers, hops = problem["layers"], problem["hops"]
     hop_ms = [lambda b, h=h: h["latency_ms"] + b / h["bytes_per_ms"] for h in hops]
     best = float("inf")

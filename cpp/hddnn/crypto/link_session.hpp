@@ -53,7 +53,6 @@ class LinkSession {
   OpenResult open(const uint8_t* wire, size_t size);
 
   int peer() const { return peer_; }
-  uint64_t next_sequence() const { return next_sequence_; }
 
  private:
   static OpenResult reject(Rejection reason) { return OpenResult{std::nullopt, reason}; }

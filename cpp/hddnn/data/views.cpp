@@ -41,15 +41,6 @@ ViewLayout parse_view_layout(const std::string& name) {
   throw ConfigError("views: unknown layout '" + name + "' (expected single, quadrants or grid6)");
 }
 
-std::string view_layout_name(ViewLayout layout) {
-  switch (layout) {
-    case ViewLayout::kSingle: return "single";
-    case ViewLayout::kQuadrants: return "quadrants";
-    case ViewLayout::kGrid6: return "grid6";
-  }
-  throw ConfigError("unknown view layout");
-}
-
 int64_t view_count(ViewLayout layout) { return static_cast<int64_t>(crops_of(layout, 28, 28).size()); }
 
 torch::Tensor make_views(const torch::Tensor& images, ViewLayout layout) {

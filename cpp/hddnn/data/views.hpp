@@ -16,7 +16,6 @@ enum class ViewLayout { kSingle, kQuadrants, kGrid6 };
 
 /// Parses "single" | "quadrants" | "grid6"; anything else throws ConfigError.
 ViewLayout parse_view_layout(const std::string& name);
-std::string view_layout_name(ViewLayout layout);
 int64_t view_count(ViewLayout layout);
 
 /// Cuts N x H x W uint8 images into N x V x 1 x h x w float views in [0,1].

@@ -1,6 +1,6 @@
 // What a run measured: one record per offered request (kept by the end device
 // that received it) and one per device; summarize() turns them into the results
-// file of DESIGN.md. Shared by the live runtime and the simulator, so both write
+// file of docs/design.md. Shared by the live runtime and the simulator, so both write
 // the same format from the same definitions.
 #pragma once
 
@@ -70,7 +70,7 @@ struct RunInfo {
 /// Percentile by linear interpolation between closest ranks (p in [0,100]).
 double percentile(std::vector<double> values, double p);
 
-/// The results file of DESIGN.md, from the records.
+/// The results file of docs/design.md, from the records.
 nlohmann::json summarize(const std::vector<RequestOutcome>& requests, const std::vector<DeviceStats>& devices,
                          const RunInfo& info);
 

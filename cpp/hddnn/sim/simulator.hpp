@@ -7,7 +7,8 @@
 // is the section's profiled batch-1 time / speed; every link a FIFO serialiser
 // (bytes / bandwidth) followed by its latency. A request exits at a tier with
 // the profile's probability, and is correct with that exit's measured accuracy
-// when the profile gives one.
+// when the profile gives one. Under `mapping` the plan is solved once, at the
+// start: the simulated arrival rates are stationary, so re-planning would not move it.
 //
 // Deterministic for a seed. No torch, no MPI: it runs 10,000 end devices.
 #pragma once
@@ -27,12 +28,11 @@ struct SimConfig {
   double duration_s = 5;
   double deadline_ms = 0;
   uint64_t seed = 0;
-  bool encrypt = true;             ///< adds the seal to every message's size
-  double replan_interval_s = 1.0;  ///< mapping: the plan is solved once at start (rates are stationary)
+  bool encrypt = true;  ///< adds the seal to every message's size
   std::string topology_name, model_name;
 };
 
-/// Runs the simulation and returns the results file (DESIGN.md's format).
+/// Runs the simulation and returns the results file (the format of docs/design.md).
 nlohmann::json simulate(const mapping::Topology& topology, const mapping::ModelProfile& profile,
                         const SimConfig& config);
 

@@ -1,7 +1,7 @@
 // Mapping a topology: which tier runs each section of the multi-exit network for each
 // end device, where each device's escalations go, and the latency that results.
 //
-// Cost model (DESIGN.md units): section k of a device's request runs with probability
+// Cost model (units of docs/design.md): section k of a device's request runs with probability
 // reach_k (product of earlier escalate fractions); its compute takes
 // compute_ms.batch1 / speed on a device; a link costs latency + bytes*8/(Mbps*1000) ms.
 // Every device is a processor-sharing M/M/1 queue: at utilisation rho a job of t ms

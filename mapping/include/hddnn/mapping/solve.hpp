@@ -7,7 +7,7 @@
 
 namespace hddnn::mapping {
 
-/// Solves a `placement` or `routing` problem (DESIGN.md) and returns the answer JSON.
+/// Solves a `placement` or `routing` problem (docs/design.md) and returns the answer JSON.
 /// ConfigError names the field or id at fault, or an unknown `kind`.
 nlohmann::json solve(const nlohmann::json& problem, const std::string& source_name = "problem");
 

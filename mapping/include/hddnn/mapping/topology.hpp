@@ -1,5 +1,5 @@
 // Topology files: the devices of a deployment in rank order (rank i runs device i),
-// their tiers, speeds, links and budgets (DESIGN.md, "Topology file").
+// their tiers, speeds, links and budgets (docs/design.md, "Topology file").
 //
 // Contract: a Topology returned by parse_topology/load_topology is valid: exactly
 // one cloud, every parent and link target exists, every non-cloud device links to
