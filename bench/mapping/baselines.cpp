@@ -17,7 +17,8 @@ Plan skeleton(const Topology& topology, const ModelProfile& profile, const std::
     device.device = ends[e];
     device.rate_per_s = rates[e];
     device.active = rates[e] > 0 && !options.exclude.count(ends[e]);
-    for (const Section& section : profile.sections) device.section_tier.push_back(fixed == Tier::End ? section.tier : fixed);
+    for (const Section& section : profile.sections)
+      device.section_tier.push_back(fixed == Tier::End ? section.tier : fixed);
     std::size_t first = 0;
     while (first < device.section_tier.size() && device.section_tier[first] == Tier::End) ++first;
     device.escalation_per_s = rates[e] * profile.reach(first);
@@ -57,7 +58,8 @@ std::vector<idx_t> metis_parts(const Topology& topology, const Plan& plan, const
   METIS_SetDefaultOptions(options);
   options[METIS_OPTION_SEED] = 1;
   int status = METIS_PartGraphKway(&vertices, &constraints, xadj.data(), adjacency.data(), vertex_weight.data(),
-                                   nullptr, edge_weight.data(), &parts, share.data(), nullptr, options, &cut, part.data());
+                                   nullptr, edge_weight.data(), &parts, share.data(), nullptr, options, &cut,
+                                   part.data());
   if (status != METIS_OK) throw std::runtime_error("METIS_PartGraphKway failed with status " + std::to_string(status));
   return part;
 }

@@ -47,8 +47,11 @@ json routing_times(long limit) {
       RoutingProblem problem = bench::random_routing(rng, streams, nodes, 0.7);
       RoutingResult result;
       json timing = time_ms([&] { result = solve_routing(problem); }, streams >= 10000 ? 0.1 : 0.5);
-      timing.update({{"streams", streams}, {"nodes", nodes}, {"feasible", result.feasible},
-                     {"objective_ms", result.objective_ms}, {"pieces_per_node", result.pieces}});
+      timing.update({{"streams", streams},
+                     {"nodes", nodes},
+                     {"feasible", result.feasible},
+                     {"objective_ms", result.objective_ms},
+                     {"pieces_per_node", result.pieces}});
       rows.push_back(timing);
       std::cerr << "routing " << streams << "x" << nodes << ": " << timing["median_ms"] << " ms\n";
     }
@@ -63,7 +66,9 @@ json placement_times() {
     PlacementResult result;
     json timing = time_ms([&] { result = solve_placement(problem); }, 0.5);
     std::vector<int> cloud(problem.layers.size(), 2);
-    timing.update({{"layers", layers}, {"tiers", 3}, {"objective_ms", result.objective_ms},
+    timing.update({{"layers", layers},
+                   {"tiers", 3},
+                   {"objective_ms", result.objective_ms},
                    {"cloud_only_ms", placement_cost(problem, cloud)}});
     rows.push_back(timing);
     std::cerr << "placement " << layers << ": " << timing["median_ms"] << " ms\n";
@@ -81,7 +86,9 @@ json replan_times(const Topology& lab7, const ModelProfile& profile) {
                             std::tuple{"rates x1.5", grown, options}}) {
     Plan result;
     json timing = time_ms([&, &r = r, &o = o] { result = plan(lab7, profile, r, o); }, 0.3);
-    timing.update({{"case", name}, {"iterations", result.iterations}, {"mean_latency_ms", result.mean_latency_ms},
+    timing.update({{"case", name},
+                   {"iterations", result.iterations},
+                   {"mean_latency_ms", result.mean_latency_ms},
                    {"feasible", result.feasible}});
     rows.push_back(timing);
   }
@@ -104,11 +111,14 @@ json quality(const Topology& lab7, const ModelProfile& profile) {
     Plan planned = plan(topology, profile, rates, options);
     Plan cloud = bench::cloud_only_plan(topology, profile, rates, options);
     Plan metis = bench::metis_balanced_plan(topology, profile, rates, options);
-    rows.push_back({{"instance", instance}, {"variant", instance < 6 ? "lab7" : "perturbed lab7"},
+    rows.push_back({{"instance", instance},
+                    {"variant", instance < 6 ? "lab7" : "perturbed lab7"},
                     {"total_rate_per_s", rates[0] + rates[1] + rates[2] + rates[3]},
-                    {"plan_ms", finite(planned.mean_latency_ms)}, {"plan_feasible", planned.feasible},
+                    {"plan_ms", finite(planned.mean_latency_ms)},
+                    {"plan_feasible", planned.feasible},
                     {"plan_iterations", planned.iterations},
-                    {"cloud_only_ms", finite(cloud.mean_latency_ms)}, {"metis_ms", finite(metis.mean_latency_ms)},
+                    {"cloud_only_ms", finite(cloud.mean_latency_ms)},
+                    {"metis_ms", finite(metis.mean_latency_ms)},
                     {"cloud_only_utilisation", cloud.utilisation[topology.cloud()]}});
   }
   return rows;
@@ -125,8 +135,10 @@ int main(int argc, char** argv) {
   long limit = mode == "--quick" ? 64000 : mode == "--full" ? 10000L * 256 : 256000;
   Topology lab7 = load_topology(std::string(argv[1]) + "/lab7.json");
   ModelProfile profile = bench::representative_profile();
-  json out = {{"routing", mode == "--no-routing" ? json::array() : routing_times(limit)}, {"placement", placement_times()},
-              {"replan", replan_times(lab7, profile)}, {"quality", quality(lab7, profile)}};
+  json out = {{"routing", mode == "--no-routing" ? json::array() : routing_times(limit)},
+              {"placement", placement_times()},
+              {"replan", replan_times(lab7, profile)},
+              {"quality", quality(lab7, profile)}};
   std::cout << out.dump(2) << "\n";
   return 0;
 }

@@ -108,12 +108,13 @@ int main(int argc, char** argv) {
   int64_t gradient_bytes = 0;
   for (auto& parameter : model->parameters()) gradient_bytes += parameter.numel() * parameter.element_size();
   if (rank == 0)
-    std::printf("{\"ranks\": %d, \"steps\": %d, \"global_batch\": %lld, \"elapsed_s\": %.6f, \"steps_per_s\": %.4f, "
-                "\"compute_ms_per_step\": %.4f, \"wait_ms_per_step\": %.4f, \"allreduce_ms_per_step\": %.4f, "
-                "\"gradient_bytes\": %lld, \"buckets\": %zu}\n",
-                size, steps, static_cast<long long>(global_batch), elapsed, steps / elapsed, 1e3 * compute / steps,
-                1e3 * wait / steps, 1e3 * allreduce / steps, static_cast<long long>(gradient_bytes),
-                gradients.last_bucket_count());
+    std::printf(
+        "{\"ranks\": %d, \"steps\": %d, \"global_batch\": %lld, \"elapsed_s\": %.6f, \"steps_per_s\": %.4f, "
+        "\"compute_ms_per_step\": %.4f, \"wait_ms_per_step\": %.4f, \"allreduce_ms_per_step\": %.4f, "
+        "\"gradient_bytes\": %lld, \"buckets\": %zu}\n",
+        size, steps, static_cast<long long>(global_batch), elapsed, steps / elapsed, 1e3 * compute / steps,
+        1e3 * wait / steps, 1e3 * allreduce / steps, static_cast<long long>(gradient_bytes),
+        gradients.last_bucket_count());
   hddnn::comm::finalize();
   return 0;
 }

@@ -10,7 +10,8 @@ namespace hddnn::bindings {
 
 void register_comm(py::module_& m) {
   m.def(
-      "crypto_keygen", [](const std::string& path, bool overwrite) { crypto::ClusterKey::generate().save(path, overwrite); },
+      "crypto_keygen",
+      [](const std::string& path, bool overwrite) { crypto::ClusterKey::generate().save(path, overwrite); },
       py::arg("path"), py::arg("overwrite") = false,
       "Writes a fresh cluster secret to path with mode 0600 (refuses to replace a file unless overwrite).");
   m.def(

@@ -9,8 +9,8 @@ namespace py = pybind11;
 namespace hddnn::bindings {
 namespace {
 
-py::tuple load_fashion_mnist(const std::string& root, const std::string& split, const std::string& views,
-                             uint64_t seed, int64_t val_size, int64_t limit) {
+py::tuple load_fashion_mnist(const std::string& root, const std::string& split, const std::string& views, uint64_t seed,
+                             int64_t val_size, int64_t limit) {
   data::LabelledImages loaded;
   {
     py::gil_scoped_release release;

@@ -4,11 +4,11 @@
 // fit(distributed=True) trains data-parallel over MPI_COMM_WORLD (under mpirun).
 #include <torch/extension.h>
 
+#include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/nn/checkpoint.hpp"
 #include "hddnn/nn/evaluation.hpp"
 #include "hddnn/nn/export.hpp"
 #include "hddnn/nn/profile.hpp"
-#include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/nn/trainer.hpp"
 #include "hddnn/parallel/data_parallel.hpp"
 #include "registry.hpp"
@@ -25,7 +25,9 @@ data::LabelledImages labelled(const torch::Tensor& images, const torch::Tensor& 
 }
 
 // Python passes an empty tensor for "no mask".
-torch::Tensor optional_mask(const torch::Tensor& mask) { return mask.defined() && mask.numel() > 0 ? mask : torch::Tensor(); }
+torch::Tensor optional_mask(const torch::Tensor& mask) {
+  return mask.defined() && mask.numel() > 0 ? mask : torch::Tensor();
+}
 
 // distributed: every rank of MPI_COMM_WORLD calls fit together (data parallel).
 std::string fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,
@@ -76,8 +78,9 @@ std::string profile(Network& network, const data::LabelledImages& test) {
   const auto policy = nn::policy_exit_indices(network, exits);
   std::vector<size_t> sections;
   for (size_t p : policy) sections.push_back(exits[p].section);
-  const auto thresholds = network.thresholds().size() + 1 == policy.size() ? network.thresholds()
-                                                                            : std::vector<double>(policy.size() - 1, 0.0);
+  const auto thresholds = network.thresholds().size() + 1 == policy.size()
+                              ? network.thresholds()
+                              : std::vector<double>(policy.size() - 1, 0.0);
   return nn::profile_network(network, nn::apply_policy(exits, policy, test.fine, thresholds), sections).dump();
 }
 
@@ -94,10 +97,12 @@ std::vector<std::string> policy_exits(Network& network) {
 void register_nn(py::module_& m) {
   py::class_<data::LabelledImages>(m, "LabelledSet").def(py::init(&labelled));
   py::class_<Network>(m, "Network")
-      .def_static("from_spec_file", [](const std::string& path, uint64_t seed) { return Network(nn::load_spec(path), seed); })
-      .def_static("from_spec_json", [](const std::string& text, uint64_t seed) {
-        return Network(nn::parse_spec(nlohmann::json::parse(text), "spec"), seed);
-      })
+      .def_static("from_spec_file",
+                  [](const std::string& path, uint64_t seed) { return Network(nn::load_spec(path), seed); })
+      .def_static("from_spec_json",
+                  [](const std::string& text, uint64_t seed) {
+                    return Network(nn::parse_spec(nlohmann::json::parse(text), "spec"), seed);
+                  })
       .def_static("load", &nn::load_network)
       .def("save", &nn::save_network)
       .def("spec_json", [](const Network& n) { return n.spec().source.dump(); })
@@ -107,15 +112,20 @@ void register_nn(py::module_& m) {
       .def("choose_thresholds", &choose)
       .def("thresholds", &Network::thresholds)
       .def("policy_exits", &policy_exits)
-      .def("evaluate", [](Network& n, const data::LabelledImages& s, const torch::Tensor& mask) {
-        py::gil_scoped_release release;
-        return nn::evaluate_split(n, s.images, s.fine, s.coarse, optional_mask(mask)).dump();
-      }, py::arg("data"), py::arg("mask") = torch::Tensor())
-      .def("profile", [](Network& n, const data::LabelledImages& s) {
-        py::gil_scoped_release release;
-        return profile(n, s);
-      })
-      .def("export", [](Network& n, const std::string& dir) { return nn::export_network(n, dir, policy_exits(n)).dump(); })
+      .def(
+          "evaluate",
+          [](Network& n, const data::LabelledImages& s, const torch::Tensor& mask) {
+            py::gil_scoped_release release;
+            return nn::evaluate_split(n, s.images, s.fine, s.coarse, optional_mask(mask)).dump();
+          },
+          py::arg("data"), py::arg("mask") = torch::Tensor())
+      .def("profile",
+           [](Network& n, const data::LabelledImages& s) {
+             py::gil_scoped_release release;
+             return profile(n, s);
+           })
+      .def("export",
+           [](Network& n, const std::string& dir) { return nn::export_network(n, dir, policy_exits(n)).dump(); })
       .def("step", [](Network& n) { return n.training_state().step; });
 }
 

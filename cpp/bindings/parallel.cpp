@@ -22,8 +22,8 @@ std::unique_ptr<parallel::DistributedGradients> make_distributed(std::size_t buc
 
 void register_parallel(py::module_& m) {
   using parallel::DistributedGradients;
-  py::class_<DistributedGradients>(m, "DistributedGradients",
-                                   "Averages gradients over MPI_COMM_WORLD in fused buckets (MPI on CPU, NCCL on CUDA).")
+  py::class_<DistributedGradients>(
+      m, "DistributedGradients", "Averages gradients over MPI_COMM_WORLD in fused buckets (MPI on CPU, NCCL on CUDA).")
       .def(py::init(&make_distributed), py::arg("bucket_bytes") = std::size_t{25} << 20)
       .def_property_readonly("rank", &DistributedGradients::rank)
       .def_property_readonly("size", &DistributedGradients::size)

@@ -43,9 +43,8 @@ void register_runtime(py::module_& m) {
         "Runs the discrete-event simulator; returns the results file as JSON text.");
   m.def("check_run_config", &check_run_config, py::arg("config_json"),
         "Checks a run config as every hddnn-node rank will; ConfigError names the bad field.");
-  m.def("synthetic_topology", [](int ends, int edges) {
-    return mapping::topology_to_json(sim::synthetic_topology(ends, edges)).dump();
-  });
+  m.def("synthetic_topology",
+        [](int ends, int edges) { return mapping::topology_to_json(sim::synthetic_topology(ends, edges)).dump(); });
 }
 
 }  // namespace hddnn::bindings

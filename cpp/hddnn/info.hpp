@@ -11,7 +11,7 @@ struct BuildInfo {
   std::string torch_version;
   std::string mpi_version;
   std::string sodium_version;
-  std::string blas;        ///< BLAS library mapped into this process (from /proc/self/maps)
+  std::string blas;  ///< BLAS library mapped into this process (from /proc/self/maps)
   bool nccl_compiled = false;
   std::string nccl_version;  ///< libnccl's ncclGetVersion when compiled in, else empty
   int cuda_devices = 0;      ///< CUDA devices the runtime sees (0 without NCCL support)

@@ -71,7 +71,9 @@ const json& FieldReader::object_field(const std::string& key) const {
   return value;
 }
 
-FieldReader FieldReader::child(const std::string& key) const { return FieldReader(object_field(key), where_ + "." + key); }
+FieldReader FieldReader::child(const std::string& key) const {
+  return FieldReader(object_field(key), where_ + "." + key);
+}
 
 json read_json_file(const std::string& path) {
   std::ifstream in(path);

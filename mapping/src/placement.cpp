@@ -72,8 +72,8 @@ int branching_layer(const PlacementProblem& problem, const detail::CutRestrictio
 // dropped), a lower bound for its subtree; a relaxed optimum that fits every budget
 // is optimal for the subtree. Otherwise it branches on the largest free layer of an
 // overfull tier: off that tier (forbidden) or pinned to it. Exhaustive, hence exact.
-void search(const PlacementProblem& problem, const detail::CutRestrictions& restrictions,
-            MaxFlowAlgorithm algorithm, Incumbent& best) {
+void search(const PlacementProblem& problem, const detail::CutRestrictions& restrictions, MaxFlowAlgorithm algorithm,
+            Incumbent& best) {
   detail::CutOutcome cut = detail::min_cut_placement(problem, restrictions, algorithm);
   ++best.cuts;
   if (!cut.feasible) return;

@@ -125,7 +125,8 @@ RoutingSetup routing_setup(const Topology& topology, const ModelProfile& profile
     double reach = profile.reach(first);
     RoutingStream stream{topology.devices[device.device].name, device.rate_per_s * reach, {}};
     for (int node : detail::candidate_nodes(topology, options, device.device)) {
-      detail::RouteCost route = detail::route_cost(topology, profile, options, device.device, device.section_tier, node, price);
+      detail::RouteCost route = detail::route_cost(topology, profile, options, device.device, device.section_tier, node,
+                                                   price);
       if (!route.usable) continue;
       if (node_index[node] < 0) {
         node_index[node] = static_cast<int>(setup.node_device.size());
@@ -154,7 +155,8 @@ void apply_routing(const RoutingSetup& setup, const RoutingResult& result, Plan&
     DevicePlan& device = plan.devices[setup.stream_device[i]];
     const RoutingStream& stream = setup.problem.streams[i];
     for (std::size_t k = 0; k < stream.options.size(); ++k)
-      if (result.fraction[i][k] > 1e-9) device.routing.push_back({setup.node_device[stream.options[k].node], result.fraction[i][k]});
+      if (result.fraction[i][k] > 1e-9)
+        device.routing.push_back({setup.node_device[stream.options[k].node], result.fraction[i][k]});
   }
 }
 
@@ -166,8 +168,9 @@ double onward_cloud_utilisation(const Topology& topology, const ModelProfile& pr
   double work = 0;
   for (const DevicePlan& device : plan.devices)
     for (const auto& [node, fraction] : device.routing)
-      work += device.rate_per_s * fraction *
-              detail::route_cost(topology, profile, options, device.device, device.section_tier, node, idle).cloud_work_ms;
+      work +=
+          device.rate_per_s * fraction *
+          detail::route_cost(topology, profile, options, device.device, device.section_tier, node, idle).cloud_work_ms;
   return work / (1000.0 * topology.devices[cloud].speed);
 }
 
@@ -211,8 +214,8 @@ Plan initial_plan(const Topology& topology, const ModelProfile& profile, const s
 }
 
 // One round: place every device at the current prices, route, evaluate.
-Plan plan_round(const Topology& topology, const ModelProfile& profile, const PlanOptions& options,
-                const Plan& previous, const std::vector<double>& price) {
+Plan plan_round(const Topology& topology, const ModelProfile& profile, const PlanOptions& options, const Plan& previous,
+                const std::vector<double>& price) {
   Plan next = previous;
   for (DevicePlan& device : next.devices)
     if (device.active) place_device(topology, profile, options, price, device);
@@ -254,7 +257,8 @@ Plan plan(const Topology& topology, const ModelProfile& profile, const std::vect
     const bool stable = round > 1 && largest_change(current, next) < 1e-3;
     current = std::move(next);
     if (!best || better(current, *best)) best = current;
-    if (stable && largest_change(current, plan_round(topology, profile, options, current, current.utilisation)) < 1e-3) {
+    if (stable &&
+        largest_change(current, plan_round(topology, profile, options, current, current.utilisation)) < 1e-3) {
       converged = true;
       break;
     }

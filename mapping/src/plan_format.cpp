@@ -65,7 +65,8 @@ PlanOptions parse_plan_options(const json& document, const Topology& topology) {
                   : ref.is_string()       ? topology.index_of(ref.get<std::string>())
                                           : -1;
       if (index < 0 || index >= static_cast<int>(topology.devices.size()))
-        throw ConfigError("plan options: field 'exclude' names unknown device " + ref.dump() + " of " + topology.source);
+        throw ConfigError("plan options: field 'exclude' names unknown device " + ref.dump() + " of " +
+                          topology.source);
       options.exclude.insert(index);
     }
   return options;

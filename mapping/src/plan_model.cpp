@@ -88,8 +88,8 @@ std::vector<double> work_rates(const Topology& topology, const ModelProfile& pro
     if (!device.active) continue;
     work[device.device] += device.rate_per_s * detail::end_work_ms(profile, device.section_tier);
     for (const auto& [node, fraction] : device.routing) {
-      detail::RouteCost route = detail::route_cost(topology, profile, options, device.device, device.section_tier,
-                                                   node, std::vector<double>(topology.devices.size(), 0.0));
+      detail::RouteCost route = detail::route_cost(topology, profile, options, device.device, device.section_tier, node,
+                                                   std::vector<double>(topology.devices.size(), 0.0));
       work[node] += device.rate_per_s * fraction * route.node_work_ms;
       work[topology.cloud()] += device.rate_per_s * fraction * route.cloud_work_ms;
     }
@@ -103,8 +103,8 @@ double device_latency(const Topology& topology, const ModelProfile& profile, con
   double latency = detail::end_work_ms(profile, device.section_tier) / topology.devices[device.device].speed /
                    (1.0 - rho[device.device]);
   for (const auto& [node, fraction] : device.routing) {
-    detail::RouteCost route =
-        detail::route_cost(topology, profile, options, device.device, device.section_tier, node, rho);
+    detail::RouteCost route = detail::route_cost(topology, profile, options, device.device, device.section_tier, node,
+                                                 rho);
     double at_node = route.node_work_ms / topology.devices[node].speed / (1.0 - rho[node]);
     latency += fraction * (route.fixed_ms + at_node);
   }
@@ -134,7 +134,8 @@ void evaluate_plan(const Topology& topology, const ModelProfile& profile, const 
     const Device& spec = topology.devices[device.device];
     std::size_t first = detail::first_escalated(device.section_tier);
     device.end_energy_mj = detail::end_work_ms(profile, device.section_tier) / spec.speed * spec.power_w +
-                           profile.reach(first) * detail::escalated_bytes(profile, first) * spec.radio_nj_per_byte * 1e-6;
+                           profile.reach(first) * detail::escalated_bytes(profile, first) * spec.radio_nj_per_byte *
+                               1e-6;
     weighted += device.rate_per_s * device.latency_ms;
     total += device.rate_per_s;
   }

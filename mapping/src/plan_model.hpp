@@ -19,9 +19,9 @@ double escalated_bytes(const ModelProfile& profile, std::size_t first);
 
 /// One route of a device's escalations, to `node` (an edge, or the cloud).
 struct RouteCost {
-  bool usable = false;     ///< every link it needs exists
-  double fixed_ms = 0;     ///< transfers, onward cloud compute (priced), returns
-  double node_work_ms = 0; ///< work at speed 1.0 at `node` itself
+  bool usable = false;       ///< every link it needs exists
+  double fixed_ms = 0;       ///< transfers, onward cloud compute (priced), returns
+  double node_work_ms = 0;   ///< work at speed 1.0 at `node` itself
   double cloud_work_ms = 0;  ///< onward work at the cloud (routes via an edge)
 };
 

@@ -61,10 +61,11 @@ class FlowNetwork {
     std::vector<Edge> pred(vertices_);
     std::vector<double> distance(vertices_), potential(vertices_);
     auto index = boost::get(boost::vertex_index, graph_);
-    boost::successive_shortest_path_nonnegative_weights(
-        graph_, s, t, arc_map(capacity_), arc_map(residual_), arc_map(weight_), arc_map(reverse_), index,
-        boost::make_iterator_property_map(pred.begin(), index), boost::make_iterator_property_map(distance.begin(), index),
-        boost::make_iterator_property_map(potential.begin(), index));
+    boost::successive_shortest_path_nonnegative_weights(graph_, s, t, arc_map(capacity_), arc_map(residual_),
+                                                        arc_map(weight_), arc_map(reverse_), index,
+                                                        boost::make_iterator_property_map(pred.begin(), index),
+                                                        boost::make_iterator_property_map(distance.begin(), index),
+                                                        boost::make_iterator_property_map(potential.begin(), index));
   }
 
   long flow(std::size_t arc) const { return capacity_[position_[arc]] - residual_[position_[arc]]; }
@@ -131,7 +132,8 @@ std::vector<std::size_t> kept_breakpoints(const DelayPieces& pieces, const FlowS
     return all;
   }
   std::vector<std::size_t> kept{0};
-  for (std::size_t m = std::max<std::size_t>(spec.window[node].first, 1); m < std::min(spec.window[node].second, last); ++m)
+  for (std::size_t m = std::max<std::size_t>(spec.window[node].first, 1); m < std::min(spec.window[node].second, last);
+       ++m)
     kept.push_back(m);
   kept.push_back(last);
   return kept;
@@ -147,7 +149,8 @@ bool add_pieces(FlowNetwork& network, const DelayPieces& pieces, const FlowSpec&
   for (std::size_t c = 1; c < kept.size(); ++c) {
     long low = std::max(preload, bound[kept[c - 1]]), high = bound[kept[c]];
     if (high > low)
-      network.add_arc(vertex, 1, high - low, std::round(piece_cost(pieces, node, low, high) / static_cast<double>(high - low)));
+      network.add_arc(vertex, 1, high - low,
+                      std::round(piece_cost(pieces, node, low, high) / static_cast<double>(high - low)));
   }
   return true;
 }
@@ -165,10 +168,12 @@ bool can_carry(const RoutingProblem& problem, double scale) {
     long rate = std::llround(scale * problem.streams[i].rate_per_s / quantum);
     supply += rate;
     network.add_arc(0, 2 + i, rate, 0);
-    for (const auto& option : problem.streams[i].options) network.add_arc(2 + i, 2 + streams + option.node, unbounded, 0);
+    for (const auto& option : problem.streams[i].options)
+      network.add_arc(2 + i, 2 + streams + option.node, unbounded, 0);
   }
   for (std::size_t j = 0; j < problem.nodes.size(); ++j)
-    network.add_arc(2 + streams + j, 1, std::llround(problem.rho_max * problem.nodes[j].service_rate_per_s / quantum), 0);
+    network.add_arc(2 + streams + j, 1, std::llround(problem.rho_max * problem.nodes[j].service_rate_per_s / quantum),
+                    0);
   return network.max_flow(0, 1) >= supply - static_cast<long>(streams) - 1;
 }
 
@@ -203,7 +208,8 @@ DelayPieces delay_pieces(const RoutingProblem& problem, double scale) {
   for (const auto& stream : problem.streams) {
     pieces.supply.push_back(std::llround(scale * stream.rate_per_s / pieces.quantum));
     pieces.cost.emplace_back();
-    for (const auto& option : stream.options) pieces.cost.back().push_back(std::round(option.cost_ms * pieces.weight_units));
+    for (const auto& option : stream.options)
+      pieces.cost.back().push_back(std::round(option.cost_ms * pieces.weight_units));
   }
   return pieces;
 }
@@ -224,8 +230,8 @@ FlowAnswer solve_flow(const RoutingProblem& problem, const DelayPieces& pieces, 
     network.add_arc(0, 2 + r, pieces.supply[i], 0);
     option_arcs.emplace_back();
     for (std::size_t k = 0; k < problem.streams[i].options.size(); ++k)
-      option_arcs.back().push_back(network.add_arc(2 + r, first_node + problem.streams[i].options[k].node,
-                                           pieces.supply[i], pieces.cost[i][k]));
+      option_arcs.back().push_back(
+          network.add_arc(2 + r, first_node + problem.streams[i].options[k].node, pieces.supply[i], pieces.cost[i][k]));
   }
   network.min_cost_flow(0, 1);
   answer.load = preload;

@@ -13,12 +13,12 @@ namespace hddnn::mapping::detail {
 
 /// The piecewise-linear delays of every node, in flow units.
 struct DelayPieces {
-  double quantum = 1;                    ///< rate per flow unit
-  double weight_units = 1;               ///< weight per ms of cost
-  std::vector<std::vector<long>> bound;  ///< per node: B_0 = 0 .. B_K (quanta)
+  double quantum = 1;                      ///< rate per flow unit
+  double weight_units = 1;                 ///< weight per ms of cost
+  std::vector<std::vector<long>> bound;    ///< per node: B_0 = 0 .. B_K (quanta)
   std::vector<std::vector<double>> slope;  ///< per node: s_1 .. s_K (weight units per quantum)
-  std::vector<long> supply;              ///< per stream (quanta) at the solved scale
-  std::vector<std::vector<double>> cost; ///< per stream, per option (weight units)
+  std::vector<long> supply;                ///< per stream (quanta) at the solved scale
+  std::vector<std::vector<double>> cost;   ///< per stream, per option (weight units)
 };
 
 DelayPieces delay_pieces(const RoutingProblem& problem, double scale);
@@ -28,7 +28,7 @@ DelayPieces delay_pieces(const RoutingProblem& problem, double scale);
 /// indices and merge those below and above into one chord each (chords of the pieces,
 /// so never below them): fewer arcs to fill, the same function inside the window.
 struct FlowSpec {
-  std::vector<int> fixed_option;  ///< per stream: option index, or -1 to route by flow
+  std::vector<int> fixed_option;                            ///< per stream: option index, or -1 to route by flow
   std::vector<std::pair<std::size_t, std::size_t>> window;  ///< per node; empty: every piece
 };
 
@@ -37,7 +37,7 @@ FlowSpec every_piece(std::size_t streams);
 
 struct FlowAnswer {
   std::vector<std::vector<double>> fraction;
-  std::vector<long> load;   ///< per node, quanta
+  std::vector<long> load;  ///< per node, quanta
   bool routed_all = false;
   int streams_in_flow = 0;  ///< streams the flow routed (the others were fixed)
 };

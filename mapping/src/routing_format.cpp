@@ -75,7 +75,9 @@ json routing_result_to_json(const RoutingProblem& problem, const RoutingResult& 
   json utilisation = json::object();
   for (std::size_t j = 0; j < problem.nodes.size(); ++j)
     utilisation[problem.nodes[j].id] = result.load_per_s[j] / problem.nodes[j].service_rate_per_s;
-  json answer = {{"objective_ms", result.objective_ms}, {"feasible", result.feasible}, {"split", split},
+  json answer = {{"objective_ms", result.objective_ms},
+                 {"feasible", result.feasible},
+                 {"split", split},
                  {"utilisation", utilisation}};
   if (!result.feasible) answer["max_scale"] = result.max_scale;
   return answer;

@@ -137,8 +137,12 @@ std::vector<std::size_t> sweep_order(const RoutingProblem& problem) {
 class CoarseDescent {
  public:
   CoarseDescent(const RoutingProblem& problem, double scale)
-      : problem_(problem), scale_(scale), order_(sweep_order(problem)), load_(problem.nodes.size(), 0.0),
-        level_(problem.streams.size(), 0.0), settled_(problem.streams.size(), 0) {
+      : problem_(problem),
+        scale_(scale),
+        order_(sweep_order(problem)),
+        load_(problem.nodes.size(), 0.0),
+        level_(problem.streams.size(), 0.0),
+        settled_(problem.streams.size(), 0) {
     for (const auto& stream : problem.streams) split_.emplace_back(stream.options.size(), 0.0);
   }
 
@@ -227,7 +231,6 @@ std::vector<int> fix_clear_choices(const RoutingProblem& problem, const DelayPie
   }
   return fixed;
 }
-
 
 // The flow answer of one attempt when it is within kChordTolerance of the Lagrangian
 // bound at the coarse prices or at its own marginal delays.

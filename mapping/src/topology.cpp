@@ -116,7 +116,8 @@ void check_structure(const Topology& topology) {
       ++clouds;
       continue;
     }
-    if (device.parent < 0) throw ConfigError(where + ": field 'parent' is required for an " + tier_name(device.tier) + " device");
+    if (device.parent < 0)
+      throw ConfigError(where + ": field 'parent' is required for an " + tier_name(device.tier) + " device");
     if (device.parent == static_cast<int>(i)) throw ConfigError(where + ": is its own parent");
     bool linked = false;
     for (const Link& link : device.links) linked = linked || link.to == device.parent;
@@ -153,12 +154,18 @@ json topology_to_json(const Topology& topology) {
   for (const Device& device : topology.devices) {
     json links = json::array();
     for (const Link& link : device.links)
-      links.push_back({{"to", topology.devices[link.to].name}, {"latency_ms", link.latency_ms},
+      links.push_back({{"to", topology.devices[link.to].name},
+                       {"latency_ms", link.latency_ms},
                        {"bandwidth_mbps", link.bandwidth_mbps}});
-    json entry = {{"name", device.name}, {"tier", tier_name(device.tier)}, {"speed", device.speed},
+    json entry = {{"name", device.name},
+                  {"tier", tier_name(device.tier)},
+                  {"speed", device.speed},
                   {"parent", device.parent < 0 ? json(nullptr) : json(topology.devices[device.parent].name)},
-                  {"links", links}, {"memory_mb", device.memory_mb}, {"power_w", device.power_w},
-                  {"idle_w", device.idle_w}, {"radio_nj_per_byte", device.radio_nj_per_byte}};
+                  {"links", links},
+                  {"memory_mb", device.memory_mb},
+                  {"power_w", device.power_w},
+                  {"idle_w", device.idle_w},
+                  {"radio_nj_per_byte", device.radio_nj_per_byte}};
     if (!device.views.empty()) entry["views"] = device.views;
     if (device.device) entry["device"] = *device.device;
     devices.push_back(entry);

@@ -38,6 +38,10 @@ class CryptoError(HddnnError):
     """A cluster key file that is missing, malformed or readable by others, or a
     message that fails authentication."""
 
+class RunFailedError(HddnnError):
+    """A distributed run that served nothing: no request was offered, or every end
+    device was lost. hddnn.launch.run attaches the run's Results as `results`."""
+
 # ---- data (cpp/bindings/data.cpp) ------------------------------------------------------
 
 def load_fashion_mnist(root: str = "", split: str = "train", views: str = "single", seed: int = 0,

@@ -36,12 +36,18 @@ exec ip netns exec "$ns" unshare --uts sh -c "hostname $ns; $*"
 
 
 def available() -> Tuple[bool, str]:
-    """(True, "") when hosts can be emulated here, else (False, why not)."""
+    """(True, "") when hosts can be emulated here, else (False, why not): it needs root,
+    `ip` and `unshare`, and a network namespace it may create (a test one, removed)."""
     if os.geteuid() != 0:
         return False, "emulating hosts needs root (network namespaces, veth pairs, a bridge)"
     for tool in ("ip", "unshare"):
         if shutil.which(tool) is None:
             return False, f"emulating hosts needs `{tool}`"
+    probe = f"hdprobe{os.getpid() % 100000}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if made.returncode != 0:
+        return False, f"this machine refuses network namespaces: {made.stderr.strip()}"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     return True, ""
 
 

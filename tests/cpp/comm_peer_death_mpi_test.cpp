@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   std::string timings;
   std::string failure = transport->rank() < 2 ? survive(*transport, timings) : "unexpected rank";
   std::ofstream(std::string(argv[1]) + "." + std::to_string(transport->rank()))
-      << (failure.empty() ? "ok" : "FAILED: " + failure) << "\n" << timings << "\n";
+      << (failure.empty() ? "ok" : "FAILED: " + failure) << "\n"
+      << timings << "\n";
   comm::mark_peer_failure();  // MPI_Finalize can hang after a death: skip it
   transport.reset();
   comm::finalize();

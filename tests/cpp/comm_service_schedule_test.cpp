@@ -62,8 +62,8 @@ double serve(int sections, double work_ms, double speed) {
   for (int i = 0; i < sections; ++i) {
     std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(work_ms));  // the real forward
     const double done = device.finish(0.0, work_ms / speed, ms_since(zero));
-    std::this_thread::sleep_until(zero + std::chrono::duration_cast<Clock::duration>(
-                                              std::chrono::duration<double, std::milli>(done)));
+    std::this_thread::sleep_until(
+        zero + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, std::milli>(done)));
   }
   return ms_since(zero);
 }

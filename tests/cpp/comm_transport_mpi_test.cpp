@@ -20,7 +20,7 @@ using namespace hddnn;
 using namespace hddnn::comm;
 using std::chrono::seconds;
 
-constexpr uint8_t kSharedSecret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+constexpr uint8_t kSharedSecret[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                        17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 std::unique_ptr<Transport> sealed_transport() {

@@ -9,9 +9,7 @@ namespace {
 using namespace hddnn;
 using namespace hddnn::comm;
 
-Header sample_header() {
-  return Header{3, 0x01020304u, 0x1122334455667788ull, MessageType::kAnswer, kFlagSealed, 5};
-}
+Header sample_header() { return Header{3, 0x01020304u, 0x1122334455667788ull, MessageType::kAnswer, kFlagSealed, 5}; }
 
 TEST(WireFormat, RoundTripsEveryField) {
   std::vector<uint8_t> body{1, 2, 3, 4, 5};

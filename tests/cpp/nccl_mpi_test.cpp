@@ -27,13 +27,12 @@ bool gpu_required() {
 
 // One GPU per rank is needed; none visible skips (fails under HDDNN_TEST_GPU=1),
 // fewer than ranks skips (this host cannot run the test at this rank count).
-#define REQUIRE_ONE_GPU_PER_RANK()                                                                      \
-  do {                                                                                                  \
-    int devices_ = nccl::visible_devices(), ranks_ = hddnn::comm::world_size();                         \
-    if (devices_ == 0 && gpu_required()) FAIL() << "HDDNN_TEST_GPU=1 but no CUDA device is visible";    \
-    if (devices_ == 0) GTEST_SKIP() << "no CUDA device visible (set HDDNN_TEST_GPU=1 to require one)";  \
-    if (devices_ < ranks_)                                                                              \
-      GTEST_SKIP() << ranks_ << " ranks need " << ranks_ << " GPUs; " << devices_ << " visible";        \
+#define REQUIRE_ONE_GPU_PER_RANK()                                                                                    \
+  do {                                                                                                                \
+    int devices_ = nccl::visible_devices(), ranks_ = hddnn::comm::world_size();                                       \
+    if (devices_ == 0 && gpu_required()) FAIL() << "HDDNN_TEST_GPU=1 but no CUDA device is visible";                  \
+    if (devices_ == 0) GTEST_SKIP() << "no CUDA device visible (set HDDNN_TEST_GPU=1 to require one)";                \
+    if (devices_ < ranks_) GTEST_SKIP() << ranks_ << " ranks need " << ranks_ << " GPUs; " << devices_ << " visible"; \
   } while (0)
 
 // A device buffer filled from / read back into host vectors.
@@ -59,8 +58,8 @@ std::vector<float> stamped(int rank, std::size_t count) {
 }
 
 TEST(Nccl, VersionIsTheLinkedLibrarys) {
-  EXPECT_EQ(nccl::library_version(), std::to_string(NCCL_MAJOR) + "." + std::to_string(NCCL_MINOR) + "." +
-                                          std::to_string(NCCL_PATCH));
+  EXPECT_EQ(nccl::library_version(),
+            std::to_string(NCCL_MAJOR) + "." + std::to_string(NCCL_MINOR) + "." + std::to_string(NCCL_PATCH));
 }
 
 TEST(Nccl, MissingDeviceIsACommErrorOnEveryRankWithoutHanging) {

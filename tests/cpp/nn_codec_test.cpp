@@ -34,7 +34,8 @@ TEST(NnCodec, RoundTripsEveryQuantization) {
   const auto grid = torch::round((x.clamp(-kRange8, kRange8) + kRange8) / step) * step - kRange8;
   packed = pack_features(grid, Quantization::kInt8);
   EXPECT_EQ(packed.size(), 192u);
-  EXPECT_TRUE(torch::allclose(unpack_features(packed.data(), packed.size(), x.sizes(), Quantization::kInt8), grid, 0, 1e-5));
+  EXPECT_TRUE(
+      torch::allclose(unpack_features(packed.data(), packed.size(), x.sizes(), Quantization::kInt8), grid, 0, 1e-5));
   packed = pack_features(x, Quantization::kFloat32);
   EXPECT_EQ(packed.size(), 768u);
   EXPECT_TRUE(torch::equal(unpack_features(packed.data(), packed.size(), x.sizes(), Quantization::kFloat32), x));

@@ -39,7 +39,8 @@ TrainConfig twenty_steps(int64_t batch) {
 double largest_difference(Network& a, Network& b) {
   const auto pa = a.state(), pb = b.state();
   double worst = 0;
-  for (size_t i = 0; i < pa.size(); ++i) worst = std::max(worst, (pa[i].second - pb[i].second).abs().max().item<double>());
+  for (size_t i = 0; i < pa.size(); ++i)
+    worst = std::max(worst, (pa[i].second - pb[i].second).abs().max().item<double>());
   return worst;
 }
 

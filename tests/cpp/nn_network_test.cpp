@@ -75,7 +75,8 @@ TEST(NnNetwork, JointLossWeighsEachExit) {
                           2.0 * torch::cross_entropy_loss(b.logits, coarse).item<double>();
   EXPECT_NEAR(joint_loss({a, b}, fine, coarse).item<double>(), expected, 1e-5);
   b.weight = 0.0;
-  EXPECT_NEAR(joint_loss({a, b}, fine, coarse).item<double>(), 0.5 * torch::cross_entropy_loss(a.logits, fine).item<double>(), 1e-5);
+  EXPECT_NEAR(joint_loss({a, b}, fine, coarse).item<double>(),
+              0.5 * torch::cross_entropy_loss(a.logits, fine).item<double>(), 1e-5);
 }
 
 TEST(NnNetwork, MultiViewAggregatesPresentViews) {
@@ -120,7 +121,8 @@ TEST(NnNetwork, TrainingReducesLossAndResumeMatchesUninterrupted) {
   fit(resumed, train, val, config);
   const auto a = whole.state(), b = resumed.state();
   ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i].second, b[i].second, 1e-5, 1e-6)) << a[i].first;
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::allclose(a[i].second, b[i].second, 1e-5, 1e-6)) << a[i].first;
   std::filesystem::remove(config.checkpoint);
 }
 
@@ -153,7 +155,8 @@ TEST(NnNetwork, ExportedSectionsReproduceForward) {
   torch::NoGradGuard no_grad;
   const auto images = torch::rand({3, 1, 1, 28, 28});
   const auto expected = net.forward(images);
-  auto end = torch::jit::load(dir + "/end.pt"), edge = torch::jit::load(dir + "/edge.pt"), cloud = torch::jit::load(dir + "/cloud.pt");
+  auto end = torch::jit::load(dir + "/end.pt"), edge = torch::jit::load(dir + "/edge.pt"),
+       cloud = torch::jit::load(dir + "/cloud.pt");
   const auto a = end.forward({images.select(1, 0)}).toGenericDict();
   const auto b = edge.forward({a.at("features")}).toGenericDict();
   const auto c = cloud.forward({b.at("features")}).toGenericDict();
@@ -176,7 +179,8 @@ TEST(NnEvaluation, ThresholdsKeepAccuracyWithinTolerance) {
     cloud[i][fine[i].item<int64_t>()] = 10.0;
     if (i % 2 == 0) end[i][fine[i].item<int64_t>()] = 10.0;
   }
-  std::vector<ExitOutput> exits{{"end/fine", 0, -1, LabelSet::kFine, 1.0, end}, {"cloud/fine", 1, -1, LabelSet::kFine, 1.0, cloud}};
+  std::vector<ExitOutput> exits{{"end/fine", 0, -1, LabelSet::kFine, 1.0, end},
+                                {"cloud/fine", 1, -1, LabelSet::kFine, 1.0, cloud}};
   const auto thresholds = choose_thresholds(exits, {0, 1}, fine, 0.0);
   const auto outcome = apply_policy(exits, {0, 1}, fine, thresholds);
   EXPECT_DOUBLE_EQ(outcome.accuracy, 1.0);

@@ -15,7 +15,7 @@ inline nlohmann::json tiny_single_spec(const std::string& quantize = "1bit") {
        "exits": [{"labels": "fine", "weight": 1.0, "blocks": [{"type": "pool", "mode": "avg", "global": true}]},
                  {"labels": "coarse", "weight": 0.5, "blocks": [{"type": "pool", "mode": "avg", "global": true}]}],
        "output": {"blocks": [{"type": "conv", "out": 2, "kernel": 1}, {"type": "batchnorm"}], "quantize": ")" +
-                                 quantize + R"("}},
+                               quantize + R"("}},
       {"tier": "edge",
        "blocks": [{"type": "conv", "out": 8, "kernel": 3}, {"type": "activation", "function": "relu6"}],
        "exits": [{"labels": "fine", "weight": 1.0, "blocks": [{"type": "pool", "mode": "max", "kernel": 2}]}],
@@ -34,7 +34,8 @@ inline nlohmann::json tiny_multiview_spec(const std::string& aggregator = "max")
        "blocks": [{"type": "conv", "out": 4, "kernel": 3, "stride": 2}, {"type": "activation"}],
        "exits": [{"labels": "fine", "blocks": [{"type": "pool", "mode": "avg", "global": true}]}],
        "output": {"blocks": [{"type": "conv", "out": 2, "kernel": 3, "stride": 2}], "quantize": "1bit"}},
-      {"tier": "edge", "aggregator": ")" + aggregator + R"(",
+      {"tier": "edge", "aggregator": ")" +
+                               aggregator + R"(",
        "blocks": [{"type": "conv", "out": 8, "kernel": 3}, {"type": "activation"}],
        "exits": [{"labels": "fine", "blocks": [{"type": "pool", "mode": "avg", "global": true}]},
                  {"labels": "coarse", "blocks": [{"type": "pool", "mode": "avg", "global": true}]}]}

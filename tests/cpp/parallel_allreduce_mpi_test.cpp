@@ -82,7 +82,7 @@ TEST(DistributedGradients, DataParallelSgdMatchesSingleRankTraining) {
   const int64_t global_batch = 32, steps = 20, shard = global_batch / size;
   ASSERT_EQ(global_batch % size, 0);
 
-  auto distributed = make_model(100 + rank);  // each rank starts elsewhere...
+  auto distributed = make_model(100 + rank);       // each rank starts elsewhere...
   gradients.broadcast(distributed->parameters());  // ...until rank 0's weights are broadcast
   auto reference = make_model(100);
   ASSERT_EQ(max_difference(distributed, reference), 0.0) << "broadcast did not give rank 0's weights";

@@ -16,7 +16,8 @@ mapping::Topology two_devices(const std::string& cloud_device) {
   return mapping::parse_topology(nlohmann::json::parse(R"({"devices": [
     {"name": "e0", "tier": "end", "speed": 0.5, "parent": "cloud",
      "links": [{"to": "cloud", "latency_ms": 2, "bandwidth_mbps": 10}]},
-    {"name": "cloud", "tier": "cloud", "speed": 1.0, "device": ")" + cloud_device + R"("}]})"),
+    {"name": "cloud", "tier": "cloud", "speed": 1.0, "device": ")" +
+                                                       cloud_device + R"("}]})"),
                                  "t.json");
 }
 

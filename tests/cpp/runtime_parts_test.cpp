@@ -163,8 +163,7 @@ TEST(Outcome, AnswersBeforeTheCoordinatorsClockZeroStillCount) {
 }
 
 TEST(Outcome, SummarizeCountsLossAccuracyAndExits) {
-  std::vector<RequestOutcome> requests = {answered(1, 0, 10, 3, 3, Tier::kEnd),
-                                          answered(2, 5, 30, 1, 2, Tier::kCloud),
+  std::vector<RequestOutcome> requests = {answered(1, 0, 10, 3, 3, Tier::kEnd), answered(2, 5, 30, 1, 2, Tier::kCloud),
                                           answered(3, 6, 20, 4, 4, Tier::kEdge)};
   RequestOutcome lost;
   lost.id = 4;
@@ -233,8 +232,11 @@ std::string config_error(const nlohmann::json& j) {
 }
 
 TEST(RunConfig, TamperEntriesAreCheckedNamingTheField) {
-  nlohmann::json j = {{"model", "m"}, {"topology", "t"}, {"out", "r.json"},
-                      {"tamper", {{{"kind", "wrong-key"}, {"rank", 2}, {"count", 3}}, {{"kind", "capture"}, {"rank", 0}}}}};
+  nlohmann::json j = {
+      {"model", "m"},
+      {"topology", "t"},
+      {"out", "r.json"},
+      {"tamper", {{{"kind", "wrong-key"}, {"rank", 2}, {"count", 3}}, {{"kind", "capture"}, {"rank", 0}}}}};
   const auto config = j.get<RunConfig>();
   ASSERT_EQ(config.tamper.size(), 2u);
   EXPECT_EQ(config.tamper[0].kind, TamperKind::kWrongKey);

@@ -138,7 +138,8 @@ TEST(RunClock, DilatedTimeRunsSlowerAndConvertsBetweenZeros) {
   EXPECT_DOUBLE_EQ(clock.unix_ms_at(50), clock.zero_unix_ms() + 500);
   // A peer whose zero was 200 wall ms later: its run time 30 is 30 + 20 here.
   EXPECT_DOUBLE_EQ(clock.from_clock_at(clock.zero_unix_ms() + 200, 30), 50);
-  EXPECT_EQ(clock.wall_duration(2), std::chrono::duration_cast<RunClock::Clock::duration>(std::chrono::milliseconds(20)));
+  EXPECT_EQ(clock.wall_duration(2),
+            std::chrono::duration_cast<RunClock::Clock::duration>(std::chrono::milliseconds(20)));
   clock.align(clock.zero_unix_ms() - 1000);  // the zero one wall second ago: 100 emulated ms
   EXPECT_NEAR(clock.now_ms(), 100, 20);
 }

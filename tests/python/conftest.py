@@ -1,10 +1,11 @@
+import importlib
 import os
 import subprocess
 import sys
 
 import pytest
 
-import hddnn  # noqa: F401  (imports torch before _core)
+importlib.import_module("hddnn")  # imports torch before _core
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-import hddnn
 from hddnn.errors import CommError, ConfigError, RunFailedError
 from hddnn.launch import run
 
@@ -149,7 +148,6 @@ def test_unknown_scheme(model):
 def test_killed_edge_loses_nothing(model):
     """SIGKILL on the edge mid-run: detected by heartbeats, its pending work re-sent to
     the cloud, every request answered once, and no rank process left behind."""
-    from hddnn.launch import rank_pids
     results = run(model, TOPOLOGY, scheme="mapping", rate=30, duration=3.0, threshold=0.5, kill=[(2, 1.5)])
     assert results["kills"][0]["rank"] == 2 and "pid" in results["kills"][0]
     check_complete(results)

@@ -9,8 +9,8 @@ namespace {
 
 void check_spec(int peer, const LinkSpec& spec) {
   if (!(spec.latency_ms >= 0.0))
-    throw ConfigError("link toward rank " + std::to_string(peer) + ": latency_ms " +
-                      std::to_string(spec.latency_ms) + ", expected >= 0");
+    throw ConfigError("link toward rank " + std::to_string(peer) + ": latency_ms " + std::to_string(spec.latency_ms) +
+                      ", expected >= 0");
   if (!(spec.bandwidth_mbps > 0.0))
     throw ConfigError("link toward rank " + std::to_string(peer) + ": bandwidth_mbps " +
                       std::to_string(spec.bandwidth_mbps) + ", expected > 0");

@@ -20,9 +20,9 @@ namespace hddnn::comm::detail {
 
 }  // namespace hddnn::comm::detail
 
-#define MPI_CHECK(call)                                                                   \
-  do {                                                                                    \
-    int hddnn_mpi_rc_ = (call);                                                           \
-    if (hddnn_mpi_rc_ != MPI_SUCCESS)                                                     \
-      ::hddnn::comm::detail::throw_mpi_error(hddnn_mpi_rc_, #call, __FILE__, __LINE__);   \
+#define MPI_CHECK(call)                                                                 \
+  do {                                                                                  \
+    int hddnn_mpi_rc_ = (call);                                                         \
+    if (hddnn_mpi_rc_ != MPI_SUCCESS)                                                   \
+      ::hddnn::comm::detail::throw_mpi_error(hddnn_mpi_rc_, #call, __FILE__, __LINE__); \
   } while (0)

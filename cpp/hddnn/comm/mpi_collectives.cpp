@@ -24,9 +24,7 @@ void for_each_chunk(std::size_t count, Op op) {
   }
 }
 
-char* at(void* data, std::size_t offset, DType dtype) {
-  return static_cast<char*>(data) + offset * dtype_size(dtype);
-}
+char* at(void* data, std::size_t offset, DType dtype) { return static_cast<char*>(data) + offset * dtype_size(dtype); }
 
 }  // namespace
 

@@ -153,8 +153,7 @@ MpiTransport::MpiTransport(MPI_Comm comm, TransportOptions options)
 
 void MpiTransport::check_peer(int rank, const char* what) const {
   if (rank < 0 || rank >= size_)
-    throw CommError(std::string(what) + ": rank " + std::to_string(rank) + " outside 0.." +
-                    std::to_string(size_ - 1));
+    throw CommError(std::string(what) + ": rank " + std::to_string(rank) + " outside 0.." + std::to_string(size_ - 1));
 }
 
 void MpiTransport::handshake(std::chrono::milliseconds timeout) {
@@ -170,16 +169,19 @@ void MpiTransport::handshake(std::chrono::milliseconds timeout) {
   }
   lock.unlock();
   shutdown();
-  throw CommError("transport handshake on rank " + std::to_string(rank_) + ": no valid hello from rank(s) " +
-                  missing + " within " + std::to_string(timeout.count()) + " ms");
+  throw CommError("transport handshake on rank " + std::to_string(rank_) + ": no valid hello from rank(s) " + missing +
+                  " within " + std::to_string(timeout.count()) + " ms");
 }
 
 // ---- sending -------------------------------------------------------------------
 
-std::vector<uint8_t> MpiTransport::frame_for(int destination, MessageType type,
-                                             const std::vector<uint8_t>& payload) {
+std::vector<uint8_t> MpiTransport::frame_for(int destination, MessageType type, const std::vector<uint8_t>& payload) {
   if (!handshake_) {
-    Header header{uint32_t(rank_), uint32_t(destination), ++plain_sequence_[destination], type, 0,
+    Header header{uint32_t(rank_),
+                  uint32_t(destination),
+                  ++plain_sequence_[destination],
+                  type,
+                  0,
                   static_cast<uint32_t>(payload.size())};
     return encode(header, payload);
   }

@@ -39,9 +39,9 @@ std::optional<ProcStat> read_proc_stat(int64_t pid) {
   std::istringstream fields(text.substr(close + 1));
   ProcStat stat;
   std::string skip;
-  fields >> stat.state;                              // field 3
+  fields >> stat.state;  // field 3
   for (int field = 4; field < 22; ++field) fields >> skip;
-  fields >> stat.start_ticks;                        // field 22
+  fields >> stat.start_ticks;  // field 22
   if (!fields) return std::nullopt;
   return stat;
 }

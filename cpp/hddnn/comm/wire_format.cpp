@@ -24,9 +24,7 @@ T get_le(const uint8_t* in) {
   return value;
 }
 
-[[noreturn]] void malformed(const std::string& what) {
-  throw CommError("malformed wire header: " + what);
-}
+[[noreturn]] void malformed(const std::string& what) { throw CommError("malformed wire header: " + what); }
 
 }  // namespace
 

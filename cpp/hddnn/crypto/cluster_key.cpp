@@ -40,8 +40,8 @@ int open_private(const std::string& path) {
   }
   if ((info.st_mode & 077) != 0) {
     ::close(fd);
-    fail(path, "mode " + octal_mode(info.st_mode) + " gives group/others access; expected 0600 (chmod 600 " + path +
-                   ")");
+    fail(path,
+         "mode " + octal_mode(info.st_mode) + " gives group/others access; expected 0600 (chmod 600 " + path + ")");
   }
   return fd;
 }
@@ -89,8 +89,7 @@ ClusterKey ClusterKey::load(const std::string& path) {
   const char* stop = nullptr;
   int rc = sodium_base642bin(secret->data(), secret->size(), reinterpret_cast<const char*>(text.data()) + prefix,
                              end - prefix, nullptr, &decoded, &stop, kB64);
-  if (rc != 0 || stop != reinterpret_cast<const char*>(text.data()) + end)
-    fail(path, "key is not valid base64");
+  if (rc != 0 || stop != reinterpret_cast<const char*>(text.data()) + end) fail(path, "key is not valid base64");
   if (decoded != kBytes)
     fail(path, "key has " + std::to_string(decoded) + " bytes, expected " + std::to_string(kBytes));
   return from_bytes(secret->data(), kBytes);

@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-
 namespace hddnn::crypto {
 namespace {
 
@@ -21,14 +20,14 @@ std::vector<uint8_t> mac_input(const uint8_t* header, const uint8_t* version_and
 
 }  // namespace
 
-Handshake::Handshake(const ClusterKey& key, int rank)
-    : key_(key), rank_(rank), secret_key_(crypto_kx_SECRETKEYBYTES) {
+Handshake::Handshake(const ClusterKey& key, int rank) : key_(key), rank_(rank), secret_key_(crypto_kx_SECRETKEYBYTES) {
   crypto_kx_keypair(public_key_.data(), secret_key_.data());
 }
 
 std::vector<uint8_t> Handshake::hello_frame(int peer) const {
-  comm::Header header{static_cast<uint32_t>(rank_), static_cast<uint32_t>(peer), 0, comm::MessageType::kHello, 0,
-                      static_cast<uint32_t>(kHelloBodyBytes)};
+  comm::Header header{
+      static_cast<uint32_t>(rank_),          static_cast<uint32_t>(peer), 0, comm::MessageType::kHello, 0,
+      static_cast<uint32_t>(kHelloBodyBytes)};
   std::vector<uint8_t> wire(comm::kHeaderBytes + kHelloBodyBytes);
   comm::encode_header(header, wire.data());
   uint8_t* body = wire.data() + comm::kHeaderBytes;
@@ -44,8 +43,8 @@ bool Handshake::verify_mac(const comm::FrameView& frame) const {
   const uint8_t* header = frame.body - comm::kHeaderBytes;
   SecureBuffer identity = key_.derive(frame.header.source, kIdentityContext);
   std::vector<uint8_t> input = mac_input(header, frame.body);
-  return crypto_auth_verify(frame.body + 1 + crypto_kx_PUBLICKEYBYTES, input.data(), input.size(),
-                            identity.data()) == 0;
+  return crypto_auth_verify(frame.body + 1 + crypto_kx_PUBLICKEYBYTES, input.data(), input.size(), identity.data()) ==
+         0;
 }
 
 std::optional<LinkSession> Handshake::accept_hello(const comm::FrameView& frame) const {

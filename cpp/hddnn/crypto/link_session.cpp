@@ -85,9 +85,8 @@ OpenResult LinkSession::open(const uint8_t* wire, size_t size) {
   if (!window_.fresh(header.sequence)) return reject(Rejection::kReplayed);
   comm::Message message{header, std::vector<uint8_t>(frame.body_size - kSealBytes)};
   Nonce nonce = nonce_for(header);
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(message.payload.data(), nullptr, nullptr, frame.body,
-                                                 frame.body_size, wire, comm::kHeaderBytes, nonce.data(),
-                                                 receive_key_.data()) != 0)
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(message.payload.data(), nullptr, nullptr, frame.body, frame.body_size,
+                                                 wire, comm::kHeaderBytes, nonce.data(), receive_key_.data()) != 0)
     return reject(Rejection::kForged);
   window_.accept(header.sequence);
   return OpenResult{std::move(message), Rejection::kForged};

@@ -19,15 +19,16 @@ RawSplit read_pair(const std::string& root, const std::string& prefix) {
   const std::string images_path = root + "/" + prefix + "-images-idx3-ubyte.gz";
   const std::string labels_path = root + "/" + prefix + "-labels-idx1-ubyte.gz";
   RawSplit raw{read_idx(images_path), read_idx(labels_path)};
-  if (raw.images.dim() != 3) throw DataError(images_path + ": expected 3 dims (N x H x W), got " + std::to_string(raw.images.dim()));
-  if (raw.labels.dim() != 1) throw DataError(labels_path + ": expected 1 dim (N), got " + std::to_string(raw.labels.dim()));
+  if (raw.images.dim() != 3)
+    throw DataError(images_path + ": expected 3 dims (N x H x W), got " + std::to_string(raw.images.dim()));
+  if (raw.labels.dim() != 1)
+    throw DataError(labels_path + ": expected 1 dim (N), got " + std::to_string(raw.labels.dim()));
   if (raw.images.size(0) != raw.labels.size(0)) {
     throw DataError(labels_path + ": " + std::to_string(raw.labels.size(0)) + " labels for " +
                     std::to_string(raw.images.size(0)) + " images in " + images_path);
   }
   if (raw.labels.numel() > 0 && raw.labels.max().item<int64_t>() >= kFineClasses) {
-    throw DataError(labels_path + ": label " + std::to_string(raw.labels.max().item<int64_t>()) +
-                    " out of range 0..9");
+    throw DataError(labels_path + ": label " + std::to_string(raw.labels.max().item<int64_t>()) + " out of range 0..9");
   }
   return raw;
 }

@@ -13,12 +13,12 @@
 namespace hddnn::data {
 
 struct FashionMnistConfig {
-  std::string root;             ///< folder with the four IDX .gz files; empty = the default
-  std::string split = "train";  ///< train | val | test
-  std::string views = "single"; ///< single | quadrants | grid6
-  uint64_t seed = 0;            ///< seed of the train/val split
-  int64_t val_size = 5000;      ///< images held out of train for validation
-  int64_t limit = -1;           ///< keep only the first `limit` samples (-1 = all)
+  std::string root;              ///< folder with the four IDX .gz files; empty = the default
+  std::string split = "train";   ///< train | val | test
+  std::string views = "single";  ///< single | quadrants | grid6
+  uint64_t seed = 0;             ///< seed of the train/val split
+  int64_t val_size = 5000;       ///< images held out of train for validation
+  int64_t limit = -1;            ///< keep only the first `limit` samples (-1 = all)
 };
 
 struct LabelledImages {

@@ -25,8 +25,8 @@ void read_exact(gzFile file, void* out, size_t n, const std::string& path, const
     throw DataError(path + ": corrupt or truncated gzip stream while reading " + what + " (" + msg + ")");
   }
   if (static_cast<size_t>(got) != n) {
-    throw DataError(path + ": truncated while reading " + what + ": expected " + std::to_string(n) +
-                    " bytes, got " + std::to_string(got));
+    throw DataError(path + ": truncated while reading " + what + ": expected " + std::to_string(n) + " bytes, got " +
+                    std::to_string(got));
   }
 }
 
@@ -38,8 +38,8 @@ std::vector<int64_t> read_header(gzFile file, const std::string& path) {
   unsigned char magic[4];
   read_exact(file, magic, 4, path, "the magic number");
   if (magic[0] != 0 || magic[1] != 0 || magic[2] != kUnsignedByteType || magic[3] == 0 || magic[3] > kMaxDims) {
-    throw DataError(path + ": wrong magic number: expected 00 00 08 0N with N in 1.." +
-                    std::to_string(kMaxDims) + " (unsigned-byte IDX)");
+    throw DataError(path + ": wrong magic number: expected 00 00 08 0N with N in 1.." + std::to_string(kMaxDims) +
+                    " (unsigned-byte IDX)");
   }
   std::vector<int64_t> dims(magic[3]);
   for (auto& d : dims) {

@@ -6,8 +6,7 @@ namespace hddnn::data {
 
 const std::array<std::string, kFineClasses>& fine_label_names() {
   static const std::array<std::string, kFineClasses> names = {
-      "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+      "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
   return names;
 }
 
@@ -23,8 +22,7 @@ const std::array<int64_t, kFineClasses>& coarse_of_fine() {
 }
 
 torch::Tensor to_coarse(const torch::Tensor& fine) {
-  auto table = torch::tensor(std::vector<int64_t>(coarse_of_fine().begin(), coarse_of_fine().end()),
-                             torch::kInt64);
+  auto table = torch::tensor(std::vector<int64_t>(coarse_of_fine().begin(), coarse_of_fine().end()), torch::kInt64);
   return table.index_select(0, fine.to(torch::kInt64).flatten()).view(fine.sizes());
 }
 

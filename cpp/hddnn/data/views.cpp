@@ -15,8 +15,7 @@ struct Crop {
 
 std::vector<Crop> crops_of(ViewLayout layout, int64_t height, int64_t width) {
   switch (layout) {
-    case ViewLayout::kSingle:
-      return {{0, 0, height, width}};
+    case ViewLayout::kSingle: return {{0, 0, height, width}};
     case ViewLayout::kQuadrants: {
       const int64_t h = height * 4 / 7, w = width * 4 / 7;  // 16 of 28: crops overlap
       return {{0, 0, h, w}, {0, width - w, h, w}, {height - h, 0, h, w}, {height - h, width - w, h, w}};
@@ -44,7 +43,8 @@ ViewLayout parse_view_layout(const std::string& name) {
 int64_t view_count(ViewLayout layout) { return static_cast<int64_t>(crops_of(layout, 28, 28).size()); }
 
 torch::Tensor make_views(const torch::Tensor& images, ViewLayout layout) {
-  if (images.dim() != 3) throw DataError("make_views: expected N x H x W images, got " + std::to_string(images.dim()) + " dims");
+  if (images.dim() != 3)
+    throw DataError("make_views: expected N x H x W images, got " + std::to_string(images.dim()) + " dims");
   auto scaled = images.to(torch::kFloat32).div_(255.0f);
   std::vector<torch::Tensor> views;
   for (const auto& c : crops_of(layout, images.size(1), images.size(2))) {

@@ -23,7 +23,8 @@ std::string add_zeros(torch::jit::Module& m, const std::string& name, int64_t n,
 }
 
 std::string conv(torch::jit::Module& m, std::ostringstream& code, const std::string& p, const std::string& in,
-                 int64_t cin, int64_t cout, int64_t kernel, int64_t stride, int64_t padding, int64_t groups, bool bias) {
+                 int64_t cin, int64_t cout, int64_t kernel, int64_t stride, int64_t padding, int64_t groups,
+                 bool bias) {
   const auto w = add_weight(m, p + "_w", {cout, cin / groups, kernel, kernel});
   const auto b = bias ? add_zeros(m, p + "_b", cout) : std::string("None");
   code << "    " << p << " = torch.conv2d(" << in << ", " << w << ", " << b << ", " << ints(stride) << ", "
@@ -108,7 +109,8 @@ std::string emit_block(const BlockSpec& b, const Shape& shape, const std::string
   for (auto d : shape) in_values *= d;
   switch (b.type) {
     case BlockType::kConv:
-      return conv(m, code, p, in, shape[0], b.out, b.kernel, b.stride, b.padding >= 0 ? b.padding : b.kernel / 2, 1, true);
+      return conv(m, code, p, in, shape[0], b.out, b.kernel, b.stride, b.padding >= 0 ? b.padding : b.kernel / 2, 1,
+                  true);
     case BlockType::kDwSep: return dwsep(m, code, b, p, in, shape[0]);
     case BlockType::kResidual: return residual(m, code, b, p, in, shape);
     case BlockType::kBatchNorm: return batch_norm(m, code, p, in, shape[0]);

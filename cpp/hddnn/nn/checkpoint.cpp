@@ -15,8 +15,8 @@ nlohmann::json meta_of(Network& network) {
   auto& state = network.training_state();
   nlohmann::json history = nlohmann::json::array();
   for (const auto& r : state.history) history.push_back(to_json(r));
-  return {{"format", kFormat},        {"spec", network.spec().source}, {"step", state.step},
-          {"loss_sum", state.loss_sum}, {"history", history},          {"thresholds", network.thresholds()}};
+  return {{"format", kFormat},  {"spec", network.spec().source},     {"step", state.step}, {"loss_sum", state.loss_sum},
+          {"history", history}, {"thresholds", network.thresholds()}};
 }
 
 torch::Tensor text_tensor(const std::string& text) {

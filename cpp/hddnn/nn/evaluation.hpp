@@ -30,9 +30,9 @@ std::vector<size_t> policy_exit_indices(const Network& network, const std::vecto
 
 struct PolicyOutcome {
   std::vector<double> thresholds;
-  std::vector<std::string> exits;     ///< policy exit names
-  std::vector<double> fractions;      ///< fraction of samples leaving at each policy exit
-  double accuracy = 0.0;              ///< fine accuracy of the answers given
+  std::vector<std::string> exits;  ///< policy exit names
+  std::vector<double> fractions;   ///< fraction of samples leaving at each policy exit
+  double accuracy = 0.0;           ///< fine accuracy of the answers given
 };
 
 PolicyOutcome apply_policy(const std::vector<ExitOutput>& exits, const std::vector<size_t>& policy,

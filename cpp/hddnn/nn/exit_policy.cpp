@@ -20,7 +20,8 @@ torch::Tensor exits_here(const torch::Tensor& entropy, double threshold) { retur
 torch::Tensor exit_index(const std::vector<torch::Tensor>& entropies, const std::vector<double>& thresholds) {
   if (entropies.empty() || thresholds.size() + 1 != entropies.size())
     throw ConfigError("exit_index: expected one threshold for every exit but the last (" +
-                      std::to_string(entropies.size()) + " exits, " + std::to_string(thresholds.size()) + " thresholds)");
+                      std::to_string(entropies.size()) + " exits, " + std::to_string(thresholds.size()) +
+                      " thresholds)");
   const int64_t last = static_cast<int64_t>(entropies.size()) - 1;
   auto index = torch::full({entropies.front().size(0)}, last, torch::kInt64);
   for (int64_t e = last - 1; e >= 0; --e) index.masked_fill_(exits_here(entropies[e], thresholds[e]), e);

@@ -48,12 +48,16 @@ nlohmann::json boundaries(const NetworkSpec& spec) {
   for (size_t i = 0; i + 1 < spec.sections.size(); ++i) {
     const Shape shape = section_output_shape(spec, i);
     const auto q = spec.sections[i].quantization;
-    list.push_back({{"from", spec.sections[i].tier}, {"to", spec.sections[i + 1].tier}, {"quantization", quantization_name(q)},
-                    {"shape", shape}, {"bytes_per_sample", packed_bytes(values_of(shape), q)},
-                    {"per_device", i == 0 && spec.view_count > 1},
-                    {"values", q == Quantization::kBinary ? "+1/-1 floats; wire: 1 bit each, 1 = +1, MSB first"
-                               : q == Quantization::kInt8 ? "dequantized floats on a 255-step grid over [-4, 4]; wire: uint8"
-                                                          : "float32"}});
+    list.push_back(
+        {{"from", spec.sections[i].tier},
+         {"to", spec.sections[i + 1].tier},
+         {"quantization", quantization_name(q)},
+         {"shape", shape},
+         {"bytes_per_sample", packed_bytes(values_of(shape), q)},
+         {"per_device", i == 0 && spec.view_count > 1},
+         {"values", q == Quantization::kBinary ? "+1/-1 floats; wire: 1 bit each, 1 = +1, MSB first"
+                    : q == Quantization::kInt8 ? "dequantized floats on a 255-step grid over [-4, 4]; wire: uint8"
+                                               : "float32"}});
   }
   return list;
 }
@@ -69,17 +73,28 @@ nlohmann::json labels() {
 
 nlohmann::json manifest_of(Network& network, const std::vector<std::string>& policy_exits) {
   const auto& spec = network.spec();
-  nlohmann::json sections = nlohmann::json::array(), chain = nlohmann::json::array(), thresholds = nlohmann::json::object();
+  nlohmann::json sections = nlohmann::json::array(), chain = nlohmann::json::array(),
+                 thresholds = nlohmann::json::object();
   for (const auto& s : network.sections()) sections.push_back(section_entry(network, s));
   for (const auto& s : spec.sections) chain.push_back(s.tier);
   for (size_t i = 0; i < network.thresholds().size() && i < policy_exits.size(); ++i)
     thresholds[policy_exits[i]] = network.thresholds()[i];
   const auto [mean, std] = network.input_normalization();
-  return {{"format", "hddnn-export-1"}, {"name", spec.name}, {"views", spec.views}, {"view_count", spec.view_count},
-          {"chain", chain}, {"sections", sections}, {"boundaries", boundaries(spec)},
-          {"exit_policy", {{"rule", "answer at the first policy exit whose normalized entropy (entropy of softmax / log(classes)) < its threshold; the last policy exit answers the rest"},
-                           {"exits", policy_exits}, {"thresholds", thresholds}}},
-          {"normalization", {{"mean", mean}, {"std", std}, {"applied", "inside the end section: inputs are raw pixels in [0,1]"}}},
+  return {{"format", "hddnn-export-1"},
+          {"name", spec.name},
+          {"views", spec.views},
+          {"view_count", spec.view_count},
+          {"chain", chain},
+          {"sections", sections},
+          {"boundaries", boundaries(spec)},
+          {"exit_policy",
+           {{"rule",
+             "answer at the first policy exit whose normalized entropy (entropy of softmax / log(classes)) < its "
+             "threshold; the last policy exit answers the rest"},
+            {"exits", policy_exits},
+            {"thresholds", thresholds}}},
+          {"normalization",
+           {{"mean", mean}, {"std", std}, {"applied", "inside the end section: inputs are raw pixels in [0,1]"}}},
           {"labels", labels()}};
 }
 

@@ -13,8 +13,8 @@ Network::Network(NetworkSpec spec, uint64_t seed) : spec_(std::move(spec)) {
   device_count_ = per_view ? static_cast<size_t>(spec_.view_count) : 1;
   for (size_t v = 0; v < device_count_; ++v) {
     const std::string name = per_view ? "end" + std::to_string(v) : "end";
-    sections_.push_back({name, 0, per_view ? static_cast<int64_t>(v) : (spec_.view_count > 1 ? -1 : 0),
-                         build_section(spec_, 0, name)});
+    sections_.push_back(
+        {name, 0, per_view ? static_cast<int64_t>(v) : (spec_.view_count > 1 ? -1 : 0), build_section(spec_, 0, name)});
   }
   for (size_t i = 1; i < spec_.sections.size(); ++i)
     sections_.push_back({spec_.sections[i].tier, i, -1, build_section(spec_, i, spec_.sections[i].tier)});
@@ -67,7 +67,9 @@ std::vector<ExitOutput> Network::forward(const torch::Tensor& images, const torc
   for (size_t o = 0; o < outputs.size(); ++o) {
     const bool device = o < static_cast<size_t>(spec_.view_count);
     const size_t index = device ? 0 : sections_[device_count_ + o - spec_.view_count].index;
-    const std::string name = !device ? spec_.sections[index].tier : spec_.view_count > 1 ? "end" + std::to_string(o) : "end";
+    const std::string name = !device                ? spec_.sections[index].tier
+                             : spec_.view_count > 1 ? "end" + std::to_string(o)
+                                                    : "end";
     for (const auto& e : spec_.sections[index].exits) {
       const std::string tag = label_set_name(e.labels);
       exits.push_back({name + "/" + tag, index, device && spec_.view_count > 1 ? static_cast<int64_t>(o) : -1, e.labels,

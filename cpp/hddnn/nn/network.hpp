@@ -20,18 +20,18 @@
 namespace hddnn::nn {
 
 struct ExitOutput {
-  std::string name;      ///< "<section>/<labels>"
-  size_t section = 0;    ///< index in spec.sections
-  int64_t view = -1;     ///< device view of a multi-view device exit, else -1
+  std::string name;    ///< "<section>/<labels>"
+  size_t section = 0;  ///< index in spec.sections
+  int64_t view = -1;   ///< device view of a multi-view device exit, else -1
   LabelSet labels = LabelSet::kFine;
   double weight = 1.0;
   torch::Tensor logits;
 };
 
 struct NamedSection {
-  std::string name;      ///< file stem on export: end | end0.. | edge | cloud
-  size_t index = 0;      ///< spec section it implements
-  int64_t view = -1;     ///< for device sections of a multi-view spec: the view it takes (-1: all views, shared)
+  std::string name;   ///< file stem on export: end | end0.. | edge | cloud
+  size_t index = 0;   ///< spec section it implements
+  int64_t view = -1;  ///< for device sections of a multi-view spec: the view it takes (-1: all views, shared)
   torch::jit::Module module;
 };
 

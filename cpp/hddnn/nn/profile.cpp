@@ -37,7 +37,8 @@ double fastest_ms(torch::jit::Module& module, const std::vector<c10::IValue>& ar
   while (timed < 10 || (timed < 200 && std::chrono::steady_clock::now() - begin < std::chrono::milliseconds(300))) {
     const auto start = std::chrono::steady_clock::now();
     module.forward(args);
-    fastest = std::min(fastest, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    fastest = std::min(fastest,
+                       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     ++timed;
   }
   return fastest;
@@ -76,7 +77,8 @@ int64_t section_flops(const NetworkSpec& spec, size_t index) {
   return flops;
 }
 
-nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome, const std::vector<size_t>& policy_sections) {
+nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome,
+                               const std::vector<size_t>& policy_sections) {
   const ThreadCountScope one_thread(1);
   network.train(false);
   const auto& spec = network.spec();
@@ -98,12 +100,16 @@ nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome, c
     }
     const double escalate = reaching > 0 ? passing / reaching : 0.0;
     const Shape out = section_output_shape(spec, i);
-    sections.push_back({{"name", spec.sections[i].tier}, {"tier", spec.sections[i].tier}, {"params", params},
-                        {"flops", section_flops(spec, i)}, {"param_bytes", param_bytes},
-                        {"out_bytes", out.empty() ? 0 : packed_bytes(values_of(out), spec.sections[i].quantization)},
-                        {"compute_ms", {{"batch1", fastest_ms(module, one[module_index])},
-                                        {"batch32", fastest_ms(module, many[module_index])}}},
-                        {"escalate_fraction", i + 1 == spec.sections.size() ? 0.0 : escalate}});
+    sections.push_back(
+        {{"name", spec.sections[i].tier},
+         {"tier", spec.sections[i].tier},
+         {"params", params},
+         {"flops", section_flops(spec, i)},
+         {"param_bytes", param_bytes},
+         {"out_bytes", out.empty() ? 0 : packed_bytes(values_of(out), spec.sections[i].quantization)},
+         {"compute_ms",
+          {{"batch1", fastest_ms(module, one[module_index])}, {"batch32", fastest_ms(module, many[module_index])}}},
+         {"escalate_fraction", i + 1 == spec.sections.size() ? 0.0 : escalate}});
     module_index += i == 0 ? (spec.view_count > 1 && !spec.sections[0].shared ? spec.view_count : 1) : 1;
   }
   return {{"input_bytes", values_of(spec.input_shape)}, {"sections", sections}};

@@ -21,6 +21,7 @@ namespace hddnn::nn {
 int64_t section_flops(const NetworkSpec& spec, size_t index);
 
 /// The profile.json object; `outcome` is the policy applied to the test split.
-nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome, const std::vector<size_t>& policy_sections);
+nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome,
+                               const std::vector<size_t>& policy_sections);
 
 }  // namespace hddnn::nn

@@ -32,19 +32,18 @@ int64_t packed_bytes(int64_t values, Quantization quantization) {
 std::string quantization_script(Quantization quantization, const std::string& in, const std::string& out) {
   const std::string r = std::to_string(kRange8);
   switch (quantization) {
-    case Quantization::kFloat32:
-      return "    " + out + " = " + in + "\n";
+    case Quantization::kFloat32: return "    " + out + " = " + in + "\n";
     case Quantization::kInt8:
       // round((x + R) / step) * step - R, with the rounding's gradient passed straight through
-      return "    " + out + "_c = torch.clamp(" + in + ", -" + r + ", " + r + ")\n" +
-             "    " + out + "_s = " + r + " * 2.0 / 255.0\n" +
-             "    " + out + "_q = torch.round((" + out + "_c + " + r + ") / " + out + "_s) * " + out + "_s - " + r + "\n" +
-             "    " + out + " = " + out + "_q.detach() + (" + out + "_c - " + out + "_c.detach())\n";
+      return "    " + out + "_c = torch.clamp(" + in + ", -" + r + ", " + r + ")\n" + "    " + out + "_s = " + r +
+             " * 2.0 / 255.0\n" + "    " + out + "_q = torch.round((" + out + "_c + " + r + ") / " + out + "_s) * " +
+             out + "_s - " + r + "\n" + "    " + out + " = " + out + "_q.detach() + (" + out + "_c - " + out +
+             "_c.detach())\n";
     case Quantization::kBinary:
       // exactly +-1 forward; hardtanh's gradient backward
-      return "    " + out + "_h = torch.hardtanh(" + in + ", -1.0, 1.0)\n" +
-             "    " + out + "_b = (" + in + " >= 0.0).to(" + in + ".dtype) * 2.0 - 1.0\n" +
-             "    " + out + " = " + out + "_b.detach() + (" + out + "_h - " + out + "_h.detach())\n";
+      return "    " + out + "_h = torch.hardtanh(" + in + ", -1.0, 1.0)\n" + "    " + out + "_b = (" + in +
+             " >= 0.0).to(" + in + ".dtype) * 2.0 - 1.0\n" + "    " + out + " = " + out + "_b.detach() + (" + out +
+             "_h - " + out + "_h.detach())\n";
   }
   throw ConfigError("unknown quantization");
 }

@@ -13,18 +13,10 @@ std::string aggregation_script(Aggregator aggregator) {
     << "    for _ in range(x.dim() - 2):\n"
     << "        m = m.unsqueeze(-1)\n";
   switch (aggregator) {
-    case Aggregator::kMax:
-      c << "    agg = torch.amax(torch.where(m > 0.0, x, torch.full_like(x, -1.0e9)), 1)\n";
-      break;
-    case Aggregator::kAverage:
-      c << "    agg = torch.sum(x * m, 1) / torch.clamp(torch.sum(m, 1), 1.0)\n";
-      break;
-    case Aggregator::kConcat:
-      c << "    agg = torch.flatten(x * m, 1, 2)\n";
-      break;
-    case Aggregator::kNone:
-      c << "    agg = x\n";
-      break;
+    case Aggregator::kMax: c << "    agg = torch.amax(torch.where(m > 0.0, x, torch.full_like(x, -1.0e9)), 1)\n"; break;
+    case Aggregator::kAverage: c << "    agg = torch.sum(x * m, 1) / torch.clamp(torch.sum(m, 1), 1.0)\n"; break;
+    case Aggregator::kConcat: c << "    agg = torch.flatten(x * m, 1, 2)\n"; break;
+    case Aggregator::kNone: c << "    agg = x\n"; break;
   }
   return c.str();
 }
@@ -60,8 +52,8 @@ torch::jit::Module build_section(const NetworkSpec& spec, size_t index, const st
   for (const auto& exit : section.exits) {
     const std::string tag = label_set_name(exit.labels);
     const std::string head = emit_blocks(exit.blocks, trunk_shape, tag + "_h", trunk, module, code);
-    const std::string logits =
-        emit_classifier(label_count(exit.labels), chain_shape(exit.blocks, trunk_shape), tag + "_fc", head, module, code);
+    const std::string logits = emit_classifier(label_count(exit.labels), chain_shape(exit.blocks, trunk_shape),
+                                               tag + "_fc", head, module, code);
     result << "\"" << tag << "\": " << logits << ", ";
   }
   if (index + 1 < spec.sections.size()) {

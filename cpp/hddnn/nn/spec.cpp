@@ -50,14 +50,16 @@ BlockSpec parse_block(const json& j, const std::string& path) {
   b.mode = field<std::string>(j, "mode", path, "max");
   b.global = field<bool>(j, "global", path, false);
   b.p = field<double>(j, "p", path, 0.0);
-  const bool has_out = b.type == BlockType::kConv || b.type == BlockType::kDwSep ||
-                       b.type == BlockType::kResidual || b.type == BlockType::kLinear;
+  const bool has_out = b.type == BlockType::kConv || b.type == BlockType::kDwSep || b.type == BlockType::kResidual ||
+                       b.type == BlockType::kLinear;
   if (has_out) require_positive(b.out, path + ".out");
   require_positive(b.kernel, path + ".kernel");
   require_positive(b.stride, path + ".stride");
   if (b.function != "relu" && b.function != "relu6" && b.function != "tanh" && b.function != "sigmoid")
-    throw ConfigError(path + ".function: unknown activation '" + b.function + "' (expected relu, relu6, tanh or sigmoid)");
-  if (b.mode != "max" && b.mode != "avg") throw ConfigError(path + ".mode: unknown pooling '" + b.mode + "' (expected max or avg)");
+    throw ConfigError(path + ".function: unknown activation '" + b.function +
+                      "' (expected relu, relu6, tanh or sigmoid)");
+  if (b.mode != "max" && b.mode != "avg")
+    throw ConfigError(path + ".mode: unknown pooling '" + b.mode + "' (expected max or avg)");
   if (b.p < 0.0 || b.p >= 1.0) throw ConfigError(path + ".p: dropout probability must be in [0, 1)");
   return b;
 }
@@ -113,7 +115,8 @@ SectionSpec parse_section(const json& j, const std::string& path) {
   s.tier = field<std::string>(j, "tier", path, "");
   if (std::find(kTierOrder.begin(), kTierOrder.end(), s.tier) == kTierOrder.end())
     throw ConfigError(path + ".tier: unknown tier '" + s.tier + "' (expected end, edge or cloud)");
-  if (j.contains("aggregator")) s.aggregator = parse_aggregator(field<std::string>(j, "aggregator", path, ""), path + ".aggregator");
+  if (j.contains("aggregator"))
+    s.aggregator = parse_aggregator(field<std::string>(j, "aggregator", path, ""), path + ".aggregator");
   s.shared = field<bool>(j, "shared", path, false);
   s.blocks = parse_blocks(j, "blocks", path);
   parse_exits(j, path, s);
@@ -121,7 +124,8 @@ SectionSpec parse_section(const json& j, const std::string& path) {
     const auto& out = j.at("output");
     check_keys(out, {"blocks", "quantize"}, path + ".output");
     s.output_blocks = parse_blocks(out, "blocks", path + ".output");
-    s.quantization = parse_quantization(field<std::string>(out, "quantize", path + ".output", "float32"), path + ".output.quantize");
+    s.quantization = parse_quantization(field<std::string>(out, "quantize", path + ".output", "float32"),
+                                        path + ".output.quantize");
   }
   return s;
 }
@@ -130,9 +134,12 @@ void check_chain_order(const NetworkSpec& spec, const std::string& origin) {
   if (spec.sections.empty()) throw ConfigError(origin + ": sections: expected at least one section");
   if (spec.sections.front().tier != "end") throw ConfigError(origin + ": sections[0].tier: the chain starts at 'end'");
   for (size_t i = 1; i < spec.sections.size(); ++i) {
-    auto rank = [](const std::string& t) { return std::find(kTierOrder.begin(), kTierOrder.end(), t) - kTierOrder.begin(); };
+    auto rank = [](const std::string& t) {
+      return std::find(kTierOrder.begin(), kTierOrder.end(), t) - kTierOrder.begin();
+    };
     if (rank(spec.sections[i].tier) <= rank(spec.sections[i - 1].tier))
-      throw ConfigError(origin + ": sections[" + std::to_string(i) + "].tier: tiers must follow end, edge, cloud in order");
+      throw ConfigError(origin + ": sections[" + std::to_string(i) +
+                        "].tier: tiers must follow end, edge, cloud in order");
   }
 }
 
@@ -140,8 +147,11 @@ void check_aggregators(const NetworkSpec& spec, const std::string& origin) {
   for (size_t i = 0; i < spec.sections.size(); ++i) {
     const bool wants = spec.view_count > 1 && i == 1;
     const bool has = spec.sections[i].aggregator != Aggregator::kNone;
-    if (wants && !has) throw ConfigError(origin + ": sections[1].aggregator: a multi-view spec needs max, avg or concat");
-    if (!wants && has) throw ConfigError(origin + ": sections[" + std::to_string(i) + "].aggregator: only the section after the devices of a multi-view spec aggregates");
+    if (wants && !has)
+      throw ConfigError(origin + ": sections[1].aggregator: a multi-view spec needs max, avg or concat");
+    if (!wants && has)
+      throw ConfigError(origin + ": sections[" + std::to_string(i) +
+                        "].aggregator: only the section after the devices of a multi-view spec aggregates");
   }
   if (spec.view_count > 1 && spec.sections.size() < 2)
     throw ConfigError(origin + ": sections: a multi-view spec needs a section after the devices");

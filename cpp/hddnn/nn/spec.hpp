@@ -27,15 +27,15 @@ enum class BlockType { kConv, kDwSep, kResidual, kBatchNorm, kActivation, kPool,
 /// One block; only the fields of its type are meaningful.
 struct BlockSpec {
   BlockType type = BlockType::kConv;
-  std::string path;          ///< where it came from, for error messages
-  int64_t out = 0;           ///< output channels / features (conv, dwsep, residual, linear)
-  int64_t kernel = 3;        ///< conv, dwsep, pool
-  int64_t stride = 1;        ///< conv, dwsep, residual, pool (pool default: kernel)
-  int64_t padding = -1;      ///< conv, pool; -1 = kernel / 2 for conv, 0 for pool
+  std::string path;               ///< where it came from, for error messages
+  int64_t out = 0;                ///< output channels / features (conv, dwsep, residual, linear)
+  int64_t kernel = 3;             ///< conv, dwsep, pool
+  int64_t stride = 1;             ///< conv, dwsep, residual, pool (pool default: kernel)
+  int64_t padding = -1;           ///< conv, pool; -1 = kernel / 2 for conv, 0 for pool
   std::string function = "relu";  ///< activation: relu | relu6 | tanh | sigmoid
-  std::string mode = "max";  ///< pool: max | avg
-  bool global = false;       ///< pool over the whole map (to a vector)
-  double p = 0.0;            ///< dropout probability
+  std::string mode = "max";       ///< pool: max | avg
+  bool global = false;            ///< pool over the whole map (to a vector)
+  double p = 0.0;                 ///< dropout probability
 };
 
 enum class LabelSet { kFine, kCoarse };
@@ -52,10 +52,10 @@ enum class Aggregator { kNone, kMax, kAverage, kConcat };
 std::string aggregator_name(Aggregator aggregator);
 
 struct SectionSpec {
-  std::string tier;                 ///< end | edge | cloud; also the section's name
+  std::string tier;                           ///< end | edge | cloud; also the section's name
   Aggregator aggregator = Aggregator::kNone;  ///< multi-view: how the edge combines devices
-  bool shared = false;              ///< multi-view end: one branch shared by all views
-  std::vector<BlockSpec> blocks;    ///< trunk
+  bool shared = false;                        ///< multi-view end: one branch shared by all views
+  std::vector<BlockSpec> blocks;              ///< trunk
   std::vector<ExitSpec> exits;
   std::vector<BlockSpec> output_blocks;  ///< features for the next tier (not on the last)
   Quantization quantization = Quantization::kFloat32;
@@ -67,9 +67,9 @@ struct NetworkSpec {
   std::string name;
   std::string views = "single";
   int64_t view_count = 1;
-  Shape input_shape;                ///< per view: 1 x H x W
+  Shape input_shape;  ///< per view: 1 x H x W
   std::vector<SectionSpec> sections;
-  nlohmann::json source;            ///< the JSON it was parsed from
+  nlohmann::json source;  ///< the JSON it was parsed from
 };
 
 /// Parses and validates a spec; `origin` names the file in error messages.

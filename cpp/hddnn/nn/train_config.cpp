@@ -36,25 +36,37 @@ TrainConfig train_config_from_json(const nlohmann::json& j, TrainConfig c) {
     else if (k == "stop_after") take(j, k, c.stop_after);
     else throw ConfigError("training." + k + ": unknown setting");
   }
-  if (c.optimizer != "adam" && c.optimizer != "sgd") throw ConfigError("training.optimizer: expected adam or sgd, got '" + c.optimizer + "'");
+  if (c.optimizer != "adam" && c.optimizer != "sgd")
+    throw ConfigError("training.optimizer: expected adam or sgd, got '" + c.optimizer + "'");
   if (c.schedule != "onecycle" && c.schedule != "cosine" && c.schedule != "constant")
     throw ConfigError("training.schedule: expected onecycle, cosine or constant, got '" + c.schedule + "'");
   if (c.epochs < 1) throw ConfigError("training.epochs: must be >= 1");
   if (c.batch_size < 1) throw ConfigError("training.batch_size: must be >= 1");
-  if (c.device_dropout < 0.0 || c.device_dropout >= 1.0) throw ConfigError("training.device_dropout: must be in [0, 1)");
+  if (c.device_dropout < 0.0 || c.device_dropout >= 1.0)
+    throw ConfigError("training.device_dropout: must be in [0, 1)");
   return c;
 }
 
 nlohmann::json to_json(const TrainConfig& c) {
-  return {{"epochs", c.epochs}, {"batch_size", c.batch_size}, {"optimizer", c.optimizer}, {"lr", c.lr},
-          {"weight_decay", c.weight_decay}, {"schedule", c.schedule}, {"warmup", c.warmup}, {"augment", c.augment},
-          {"device_dropout", c.device_dropout}, {"seed", c.seed}, {"threads", c.threads},
-          {"checkpoint", c.checkpoint}, {"checkpoint_every", c.checkpoint_every}, {"stop_after", c.stop_after}};
+  return {{"epochs", c.epochs},
+          {"batch_size", c.batch_size},
+          {"optimizer", c.optimizer},
+          {"lr", c.lr},
+          {"weight_decay", c.weight_decay},
+          {"schedule", c.schedule},
+          {"warmup", c.warmup},
+          {"augment", c.augment},
+          {"device_dropout", c.device_dropout},
+          {"seed", c.seed},
+          {"threads", c.threads},
+          {"checkpoint", c.checkpoint},
+          {"checkpoint_every", c.checkpoint_every},
+          {"stop_after", c.stop_after}};
 }
 
 nlohmann::json to_json(const EpochRecord& r) {
-  return {{"epoch", r.epoch}, {"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {"seconds", r.seconds},
-          {"val_accuracy", r.val_accuracy}};
+  return {{"epoch", r.epoch}, {"step", r.step},       {"loss", r.loss},
+          {"lr", r.lr},       {"seconds", r.seconds}, {"val_accuracy", r.val_accuracy}};
 }
 
 EpochRecord epoch_record_from_json(const nlohmann::json& j) {

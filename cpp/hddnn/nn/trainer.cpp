@@ -106,7 +106,8 @@ double train_step(Run& run, const torch::Tensor& batch_index) {
   net.train(true);
   const auto exits = net.forward(images.narrow(0, begin, length), mask);
   const double share = static_cast<double>(length * run.parallel.size) / batch;
-  const auto loss = share * joint_loss(exits, run.train.fine.index_select(0, mine), run.train.coarse.index_select(0, mine));
+  const auto loss = share *
+                    joint_loss(exits, run.train.fine.index_select(0, mine), run.train.coarse.index_select(0, mine));
   run.optimizer.zero_grad();
   loss.backward();
   if (run.parallel.distributed()) run.parallel.average_gradients(net.parameters());
@@ -118,7 +119,8 @@ double train_step(Run& run, const torch::Tensor& batch_index) {
 // share-weighted mean over ranks is the whole split's accuracy.
 std::map<std::string, double> validation_accuracy(Run& run) {
   const int64_t total = run.val.fine.size(0);
-  if (total < run.parallel.size) return exit_accuracies(predict(run.network, run.val.images), run.val.fine, run.val.coarse);
+  if (total < run.parallel.size)
+    return exit_accuracies(predict(run.network, run.val.images), run.val.fine, run.val.coarse);
   const auto [begin, length] = run.parallel.shard(total);
   auto accuracy = exit_accuracies(predict(run.network, run.val.images.narrow(0, begin, length)),
                                   run.val.fine.narrow(0, begin, length), run.val.coarse.narrow(0, begin, length));
@@ -166,15 +168,19 @@ void run_epoch(Run& run, int64_t epoch) {
   const auto started = std::chrono::steady_clock::now();
   for (int64_t s = state.step % run.steps_per_epoch; s < run.steps_per_epoch; ++s) {
     if (run.config.stop_after >= 0 && state.step >= run.config.stop_after) return;
-    for (auto& group : run.optimizer.param_groups()) group.options().set_lr(learning_rate(run.config, state.step, run.total_steps));
+    for (auto& group : run.optimizer.param_groups())
+      group.options().set_lr(learning_rate(run.config, state.step, run.total_steps));
     seed_for(run.config.seed, state.step);
     const double loss = train_step(run, order.slice(0, s * run.config.batch_size, (s + 1) * run.config.batch_size));
     state.loss_sum += loss;
     ++state.step;
     const bool closes = s + 1 == run.steps_per_epoch;
     std::optional<EpochRecord> record;
-    if (closes) record = close_epoch(run, epoch, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (closes || (run.config.checkpoint_every > 0 && state.step % run.config.checkpoint_every == 0)) save_checkpoint(run);
+    if (closes)
+      record = close_epoch(run, epoch,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (closes || (run.config.checkpoint_every > 0 && state.step % run.config.checkpoint_every == 0))
+      save_checkpoint(run);
     if (run.progress) run.progress({state.step, run.total_steps, epoch, loss, record ? &*record : nullptr});
   }
 }
@@ -211,7 +217,8 @@ std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train
   auto optimizer = make_optimizer(network, config);
   restore_optimizer(*optimizer, state.optimizer);
   const int64_t steps_per_epoch = std::max<int64_t>(1, train.fine.size(0) / config.batch_size);
-  Run run{network, train, val, config, progress, parallel, *optimizer, steps_per_epoch, steps_per_epoch * config.epochs};
+  Run run{
+      network, train, val, config, progress, parallel, *optimizer, steps_per_epoch, steps_per_epoch * config.epochs};
   for (int64_t epoch = state.step / steps_per_epoch; epoch < config.epochs; ++epoch) {
     if (config.stop_after >= 0 && state.step >= config.stop_after) break;
     run_epoch(run, epoch);

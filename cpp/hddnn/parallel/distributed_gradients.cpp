@@ -42,8 +42,7 @@ void copy_back(const torch::Tensor& flat, const std::vector<torch::Tensor>& tens
 
 }  // namespace
 
-DistributedGradients::DistributedGradients(MPI_Comm comm, DistributedOptions options)
-    : mpi_(comm), options_(options) {
+DistributedGradients::DistributedGradients(MPI_Comm comm, DistributedOptions options) : mpi_(comm), options_(options) {
   if (options_.bucket_bytes == 0) throw ConfigError("DistributedOptions.bucket_bytes: expected a size > 0");
 }
 
@@ -65,7 +64,8 @@ std::vector<Bucket> DistributedGradients::plan(const std::vector<torch::Tensor>&
   slots.reserve(tensors.size());
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     if (!tensors[i].defined()) throw CommError("tensor " + std::to_string(i) + " is undefined");
-    slots.push_back({static_cast<std::size_t>(tensors[i].numel()) * tensors[i].element_size(), group_of(tensors[i], i)});
+    slots.push_back(
+        {static_cast<std::size_t>(tensors[i].numel()) * tensors[i].element_size(), group_of(tensors[i], i)});
   }
   return plan_buckets(slots, options_.bucket_bytes);
 }
@@ -77,10 +77,8 @@ void DistributedGradients::reduce_mean(const std::vector<torch::Tensor>& tensors
     flats.push_back(flatten(tensors, bucket));
     const torch::Tensor& flat = flats.back();
     comm::DType dtype = dtype_of(flat, bucket.members.front());
-    if (flat.is_cuda())
-      backend_for(flat).allreduce_sum(flat.data_ptr(), flat.numel(), dtype);
-    else
-      mpi_.start_allreduce_sum(flat.data_ptr(), flat.numel(), dtype);  // all CPU buckets in flight together
+    if (flat.is_cuda()) backend_for(flat).allreduce_sum(flat.data_ptr(), flat.numel(), dtype);
+    else mpi_.start_allreduce_sum(flat.data_ptr(), flat.numel(), dtype);  // all CPU buckets in flight together
   }
   mpi_.wait_all();
   for (std::size_t b = 0; b < buckets.size(); ++b) {

@@ -17,8 +17,7 @@ struct Arrival {
   int64_t sample;
 };
 
-std::vector<Arrival> poisson_arrivals(double rate_per_s, double duration_s, int64_t samples, uint64_t seed,
-                                      int stream);
+std::vector<Arrival> poisson_arrivals(double rate_per_s, double duration_s, int64_t samples, uint64_t seed, int stream);
 
 class ArrivalSchedule {
  public:

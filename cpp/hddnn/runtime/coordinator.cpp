@@ -39,9 +39,7 @@ Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
   for (int rank : setup_.topology.of_tier(mapping::Tier::End)) observed_rate_[rank] = setup_.config.rate_per_s;
 }
 
-double Coordinator::now_ms() const {
-  return clock_.now_ms();
-}
+double Coordinator::now_ms() const { return clock_.now_ms(); }
 
 std::vector<int> Coordinator::live_ranks() const {
   std::vector<int> ranks;
@@ -66,7 +64,8 @@ void Coordinator::tick() {
   }
   detect_failures();
   replan_if_due();
-  if (stop_sent_ms_ < 0 && done(setup_.topology.of_tier(mapping::Tier::End), reported_) && done(record_owners_, records_from_)) {
+  if (stop_sent_ms_ < 0 && done(setup_.topology.of_tier(mapping::Tier::End), reported_) &&
+      done(record_owners_, records_from_)) {
     stop_servers();
   }
 }
@@ -200,7 +199,8 @@ void Coordinator::send_plan() {
 
 std::map<int, Coordinator::DeviceOrders> Coordinator::solve_plan(nlohmann::json& record) const {
   std::vector<double> rates;
-  for (int rank : setup_.topology.of_tier(mapping::Tier::End)) rates.push_back(dead_.count(rank) ? 0.0 : observed_rate_.at(rank));
+  for (int rank : setup_.topology.of_tier(mapping::Tier::End))
+    rates.push_back(dead_.count(rank) ? 0.0 : observed_rate_.at(rank));
   mapping::PlanOptions options;
   options.exclude = std::set<int>(dead_.begin(), dead_.end());
   const auto plan = mapping::plan(setup_.topology, profile_, rates, options);
@@ -303,7 +303,9 @@ void Coordinator::write_results(const DeviceStats& cloud_stats) {
   info.emulated = config.emulate;
   info.failures = failures_;
   for (auto& f : info.failures) f.reassigned = reassigned_;
-  info.extra = {{"plans", plan_history_}, {"membership", membership_history_}, {"started_unix_ms", clock_.zero_unix_ms()},
+  info.extra = {{"plans", plan_history_},
+                {"membership", membership_history_},
+                {"started_unix_ms", clock_.zero_unix_ms()},
                 {"time_scale", clock_.scale()}};
   if (multi_view_) info.extra["multi_view"] = multi_view_summary_;
   if (config.out.empty()) return;

@@ -72,7 +72,7 @@ class Coordinator {
   /// device lost. Such a run is a failure, never a result: its results keep what was
   /// measured and carry "error" {type: RunFailedError, message}.
   std::string failure_verdict(const nlohmann::json& results) const;
-  struct DeviceOrders {  // what a plan tells one end device
+  struct DeviceOrders {                 // what a plan tells one end device
     std::map<int, double> fractions;    ///< escalation destination rank -> share
     std::vector<std::string> sections;  ///< tier per section (mapping only)
   };
@@ -84,7 +84,7 @@ class Coordinator {
   RunClock clock_;
   mapping::ModelProfile profile_;
   std::map<int, double> last_heard_ms_;  ///< every rank but the coordinator, from start()
-  std::set<int> ready_;  ///< ranks heard from at least once
+  std::set<int> ready_;                  ///< ranks heard from at least once
   /// A device's arrival count as its heartbeat reported it, at that device's run time.
   struct ArrivalCount {
     uint64_t count = 0;

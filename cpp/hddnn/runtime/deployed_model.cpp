@@ -34,7 +34,7 @@ torch::Tensor tensor_or_empty(const c10::Dict<std::string, torch::Tensor>& dict,
 }  // namespace
 
 struct DeployedModel::Section {
-  std::string name;                                            ///< e.g. end, end3, edge, cloud
+  std::string name;  ///< e.g. end, end3, edge, cloud
   torch::jit::Module module;
   bool loaded = false;
   std::vector<int64_t> input_shape;                            ///< 1 x ... of its input

@@ -8,9 +8,7 @@ namespace hddnn::runtime {
 
 DeviceMeter::DeviceMeter(RunClock clock, PowerModel power) : clock_(clock), power_(power) {}
 
-double DeviceMeter::since_start_ms() const {
-  return clock_.now_ms();
-}
+double DeviceMeter::since_start_ms() const { return clock_.now_ms(); }
 
 void DeviceMeter::queue_changed(size_t length) {
   const double now = since_start_ms();

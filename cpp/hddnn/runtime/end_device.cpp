@@ -113,8 +113,8 @@ bool EndDevice::send_work(Pending& pending) {
   pending.sent_ms = now_ms();
   ++pending.sends;
   auto payload = encode_work(pending.work);
-  ledger_.at(pending.work.request).bytes_up +=
-      static_cast<uint32_t>(comm::wire_size(payload.size(), transport_.encrypted()));
+  ledger_.at(pending.work.request).bytes_up += static_cast<uint32_t>(
+      comm::wire_size(payload.size(), transport_.encrypted()));
   transport_.send(pending.destination, comm::MessageType::kWork, std::move(payload));
   return true;
 }
@@ -169,7 +169,8 @@ void EndDevice::on_plan(const nlohmann::json& plan) {
   std::map<int, double> fractions;
   for (auto& [rank, share] : plan.at("fractions").items()) fractions[std::stoi(rank)] = share.get<double>();
   router_.set_fractions(fractions);
-  if (plan.contains("sections")) placement_ = Placement::from_names(plan.at("sections").get<std::vector<std::string>>());
+  if (plan.contains("sections"))
+    placement_ = Placement::from_names(plan.at("sections").get<std::vector<std::string>>());
   round_trip_.predict(plan.value("predicted_escalation_ms", 0.0));
 }
 
@@ -217,11 +218,15 @@ bool EndDevice::drained() const {
 }
 
 nlohmann::json EndDevice::report_body() {
-  return {{"records", ledger_.records()}, {"stats", finish_stats()}, {"reassigned", reassigned_},
+  return {{"records", ledger_.records()},
+          {"stats", finish_stats()},
+          {"reassigned", reassigned_},
           {"clock_unix_ms", start_unix_ms()}};
 }
 
-void EndDevice::report() { transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control(report_body())); }
+void EndDevice::report() {
+  transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control(report_body()));
+}
 
 void EndDevice::keep_records_locally(const std::string& reason) {
   if (config_.out.empty()) return;

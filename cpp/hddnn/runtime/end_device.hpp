@@ -44,7 +44,7 @@ class EndDevice : public Node {
     int destination = -1;
     Work work;
     Placement placement;  ///< the one its local sections ran under
-    double sent_ms = 0;  ///< of the latest send
+    double sent_ms = 0;   ///< of the latest send
     uint32_t sends = 0;
   };
 

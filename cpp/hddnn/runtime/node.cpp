@@ -19,9 +19,7 @@ double thread_cpu_ms() {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-PowerModel power_of(const mapping::Device& device) {
-  return {device.power_w, device.idle_w, device.radio_nj_per_byte};
-}
+PowerModel power_of(const mapping::Device& device) { return {device.power_w, device.idle_w, device.radio_nj_per_byte}; }
 
 std::map<Tier, double> profiled_times(const RunConfig& config) {
   std::map<Tier, double> times;

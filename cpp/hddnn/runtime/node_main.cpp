@@ -85,8 +85,8 @@ void run_rank(const std::string& path) {
   setup.topology = mapping::load_topology(setup.config.topology);
   const int rank = comm::world_rank(), size = comm::world_size();
   if (size != static_cast<int>(setup.topology.devices.size())) {
-    throw ConfigError(setup.config.topology + ": " + std::to_string(setup.topology.devices.size()) +
-                      " devices but " + std::to_string(size) + " ranks were started");
+    throw ConfigError(setup.config.topology + ": " + std::to_string(setup.topology.devices.size()) + " devices but " +
+                      std::to_string(size) + " ranks were started");
   }
   runtime::check_tamper_ranks(setup.config, setup.topology.devices.size());
   // Sections run on the CPU; a device placed on a GPU this host or build cannot give is refused.

@@ -49,8 +49,11 @@ json crypto_summary(const std::vector<DeviceStats>& devices, bool encrypted, uin
     for (const auto& [reason, count] : d.rejected_by_reason) by_reason[reason] += count;
     for (const auto& [kind, count] : d.injected) injected[kind] += count;
   }
-  return {{"encrypted", encrypted}, {"rejected", rejected}, {"rejected_by_reason", by_reason},
-          {"injected", injected}, {"resent", resent}};
+  return {{"encrypted", encrypted},
+          {"rejected", rejected},
+          {"rejected_by_reason", by_reason},
+          {"injected", injected},
+          {"resent", resent}};
 }
 
 }  // namespace
@@ -112,19 +115,27 @@ json summarize(const std::vector<RequestOutcome>& requests, const std::vector<De
   uint64_t wire = 0;
   for (const auto& d : devices) wire += d.bytes_sent;
   json results = {
-      {"scheme", info.scheme}, {"topology", info.topology}, {"model", info.model},
-      {"duration_s", info.duration_s}, {"rate_per_s", info.rate_per_s}, {"wall_s", info.wall_s},
-      {"offered", offered}, {"answered", answered}, {"lost", offered - answered - lost_with_device},
-      {"lost_with_device", lost_with_device}, {"duplicates", duplicates},
+      {"scheme", info.scheme},
+      {"topology", info.topology},
+      {"model", info.model},
+      {"duration_s", info.duration_s},
+      {"rate_per_s", info.rate_per_s},
+      {"wall_s", info.wall_s},
+      {"offered", offered},
+      {"answered", answered},
+      {"lost", offered - answered - lost_with_device},
+      {"lost_with_device", lost_with_device},
+      {"duplicates", duplicates},
       {"duplicate_answers_dropped", extra_answers},
-      {"accuracy", fine_ok * per_answered}, {"coarse_accuracy", coarse_ok * per_answered},
+      {"accuracy", fine_ok * per_answered},
+      {"coarse_accuracy", coarse_ok * per_answered},
       {"on_time_rate", offered > 0 ? double(on_time) / offered : 0.0},
       {"latency_ms", latency_summary(latencies)},
       {"throughput_per_s", last_answer > first_arrival ? answered * 1000.0 / (last_answer - first_arrival) : 0.0},
       {"bytes_per_sample", offered > 0 ? double(bytes_up) / offered : 0.0},
       {"wire_bytes", wire},
-      {"exit_fraction", {{"end", exits[0] * per_answered}, {"edge", exits[1] * per_answered},
-                         {"cloud", exits[2] * per_answered}}},
+      {"exit_fraction",
+       {{"end", exits[0] * per_answered}, {"edge", exits[1] * per_answered}, {"cloud", exits[2] * per_answered}}},
       {"per_device", per_device(devices, answered)},
       {"failures", info.failures},
       {"crypto", crypto_summary(devices, info.encrypted, resent)},

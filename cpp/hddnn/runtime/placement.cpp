@@ -25,7 +25,8 @@ Placement Placement::from_names(const std::vector<std::string>& names) {
   std::vector<Tier> tiers;
   for (const auto& name : names) tiers.push_back(parse_tier(name));
   if (tiers.front() != Tier::kEnd) {
-    throw ConfigError("plan: \"sections\"[0] is '" + names.front() + "', expected 'end' (raw inputs never leave the device)");
+    throw ConfigError("plan: \"sections\"[0] is '" + names.front() +
+                      "', expected 'end' (raw inputs never leave the device)");
   }
   for (size_t k = 1; k < tiers.size(); ++k) {
     if (tiers[k] < tiers[k - 1]) {

@@ -8,7 +8,7 @@
 namespace hddnn::runtime {
 namespace {
 
-constexpr double kSmoothGain = 0.2;     // weight of the newest round trip in srtt
+constexpr double kSmoothGain = 0.2;      // weight of the newest round trip in srtt
 constexpr double kVariationGain = 0.25;  // weight of the newest deviation in rttvar
 constexpr double kVariationWeight = 4;
 constexpr double kMargin = 2;

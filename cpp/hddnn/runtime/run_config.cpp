@@ -19,10 +19,11 @@ void read_optional(const nlohmann::json& j, const char* key, T& field) {
 }
 
 constexpr const char* kKnownKeys[] = {
-    "model",        "profile",          "topology",       "scheme",        "rate",         "duration",
-    "deadline_ms",  "seed",             "threshold",      "out",           "emulate",      "compute",
-    "encrypt",      "key_file",         "replan_interval_s", "heartbeat_ms", "startup_timeout_s",
-    "test_limit",   "drain_timeout_s",  "record_requests", "view_wait_ms", "time_scale",   "tamper"};
+    "model",        "profile",           "topology",   "scheme",          "rate",
+    "duration",     "deadline_ms",       "seed",       "threshold",       "out",
+    "emulate",      "compute",           "encrypt",    "key_file",        "replan_interval_s",
+    "heartbeat_ms", "startup_timeout_s", "test_limit", "drain_timeout_s", "record_requests",
+    "view_wait_ms", "time_scale",        "tamper"};
 
 // A misspelled option would otherwise be silently ignored.
 void refuse_unknown_keys(const nlohmann::json& j) {
@@ -83,8 +84,8 @@ std::string to_string(TamperKind kind) {
 }
 
 TamperKind parse_tamper_kind(const std::string& name) {
-  for (auto kind : {TamperKind::kFlip, TamperKind::kReplay, TamperKind::kWrongKey, TamperKind::kTruncate,
-                    TamperKind::kCapture}) {
+  for (auto kind :
+       {TamperKind::kFlip, TamperKind::kReplay, TamperKind::kWrongKey, TamperKind::kTruncate, TamperKind::kCapture}) {
     if (to_string(kind) == name) return kind;
   }
   throw ConfigError("run config: field 'tamper': kind '" + name + "' unknown (expected " + kTamperKinds + ")");
@@ -139,13 +140,29 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
 }
 
 void to_json(nlohmann::json& j, const RunConfig& c) {
-  j = {{"model", c.model_dir}, {"profile", c.profile}, {"topology", c.topology}, {"scheme", c.scheme}, {"rate", c.rate_per_s},
-       {"duration", c.duration_s}, {"deadline_ms", c.deadline_ms}, {"seed", c.seed},
-       {"threshold", c.threshold}, {"out", c.out}, {"emulate", c.emulate}, {"compute", c.compute}, {"encrypt", c.encrypt}, {"key_file", c.key_file},
-       {"replan_interval_s", c.replan_interval_s}, {"heartbeat_ms", c.heartbeat_ms},
+  j = {{"model", c.model_dir},
+       {"profile", c.profile},
+       {"topology", c.topology},
+       {"scheme", c.scheme},
+       {"rate", c.rate_per_s},
+       {"duration", c.duration_s},
+       {"deadline_ms", c.deadline_ms},
+       {"seed", c.seed},
+       {"threshold", c.threshold},
+       {"out", c.out},
+       {"emulate", c.emulate},
+       {"compute", c.compute},
+       {"encrypt", c.encrypt},
+       {"key_file", c.key_file},
+       {"replan_interval_s", c.replan_interval_s},
+       {"heartbeat_ms", c.heartbeat_ms},
        {"startup_timeout_s", c.startup_timeout_s},
-       {"test_limit", c.test_limit}, {"drain_timeout_s", c.drain_timeout_s},
-       {"record_requests", c.record_requests}, {"view_wait_ms", c.view_wait_ms}, {"time_scale", c.time_scale}, {"tamper", c.tamper}};
+       {"test_limit", c.test_limit},
+       {"drain_timeout_s", c.drain_timeout_s},
+       {"record_requests", c.record_requests},
+       {"view_wait_ms", c.view_wait_ms},
+       {"time_scale", c.time_scale},
+       {"tamper", c.tamper}};
 }
 
 RunConfig load_run_config(const std::string& path) {

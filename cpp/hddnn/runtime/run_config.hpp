@@ -33,9 +33,9 @@ struct RunConfig {
   double duration_s = 5;           ///< requests are offered for this long, then the run drains
   double deadline_ms = 0;          ///< per-request deadline (0 = none)
   uint64_t seed = 0;
-  double threshold = -1;           ///< override of every exit's entropy threshold (<0: the model's)
-  std::string out;                 ///< results JSON path (written by the coordinator)
-  bool emulate = true;             ///< emulate links and compute speeds from the topology
+  double threshold = -1;  ///< override of every exit's entropy threshold (<0: the model's)
+  std::string out;        ///< results JSON path (written by the coordinator)
+  bool emulate = true;    ///< emulate links and compute speeds from the topology
   /// What emulated compute stretches to time/speed: "measured" (each forward's thread
   /// CPU time) or "profile" (the profile's batch-1 median of the section: immune to a
   /// crowded host's cache and steal inflation, and exactly what the planner prices).

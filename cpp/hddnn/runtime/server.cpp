@@ -10,7 +10,8 @@ namespace {
 constexpr auto kIdleWait = std::chrono::milliseconds(1);
 
 std::vector<Tier> sections_of(const NodeSetup& setup) {
-  if (setup.transport->rank() == setup.coordinator || setup.config.scheme == "mapping") return {Tier::kEdge, Tier::kCloud};
+  if (setup.transport->rank() == setup.coordinator || setup.config.scheme == "mapping")
+    return {Tier::kEdge, Tier::kCloud};
   return {Tier::kEdge};
 }
 
@@ -69,13 +70,13 @@ void Server::handle(comm::Message& message) {
       return;
     case comm::MessageType::kMembership:
       if (aggregator_) {
-        for (int dead : decode_control(message.payload).at("dead").get<std::vector<int>>()) aggregator_->camera_died(dead);
+        for (int dead : decode_control(message.payload).at("dead").get<std::vector<int>>())
+          aggregator_->camera_died(dead);
       }
       if (coordinator_) coordinator_->handle(message);
       return;
     case comm::MessageType::kStop:
-      transport_.send(setup_.coordinator, comm::MessageType::kReport,
-                      encode_control({{"stats", finish_stats()}}));
+      transport_.send(setup_.coordinator, comm::MessageType::kReport, encode_control({{"stats", finish_stats()}}));
       stopped_ = true;
       return;
     default:
@@ -160,8 +161,8 @@ void Server::start_stream(double now) {
 void Server::serve_gathered(const GatheredViews& gathered, double ready_ms) {
   const auto [views, mask] = model_.stack_views(gathered.views);
   // Under `end` the aggregated local exit answers everything (DDNN's local exit).
-  finish_from_edge(gathered.request, static_cast<uint16_t>(rank_), ready_ms, compute(Tier::kEdge, ready_ms, views, mask),
-                   config_.scheme == "end", is_cloud());
+  finish_from_edge(gathered.request, static_cast<uint16_t>(rank_), ready_ms,
+                   compute(Tier::kEdge, ready_ms, views, mask), config_.scheme == "end", is_cloud());
 }
 
 void Server::report_records_when_drained() {

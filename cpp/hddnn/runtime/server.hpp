@@ -59,8 +59,8 @@ class Server : public Node {
     Item item;
     double ready_ms;
   };
-  std::deque<Waiting<Work>> queue_;     ///< fresh work
-  std::deque<Waiting<Work>> resent_;    ///< work sent again, served when queue_ is empty
+  std::deque<Waiting<Work>> queue_;   ///< fresh work
+  std::deque<Waiting<Work>> resent_;  ///< work sent again, served when queue_ is empty
   std::deque<Waiting<GatheredViews>> gathered_;
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<ViewAggregator> aggregator_;

@@ -70,21 +70,14 @@ TamperSpec* TamperingTransport::next_fault() {
 
 void TamperingTransport::inject(TamperKind kind, std::vector<uint8_t>& wire) {
   switch (kind) {
-    case TamperKind::kFlip:
-      wire[comm::kHeaderBytes + (wire.size() - comm::kHeaderBytes) / 2] ^= 0x01;
-      return;
-    case TamperKind::kReplay:
-      replay_ = wire;
-      return;
+    case TamperKind::kFlip: wire[comm::kHeaderBytes + (wire.size() - comm::kHeaderBytes) / 2] ^= 0x01; return;
+    case TamperKind::kReplay: replay_ = wire; return;
     case TamperKind::kWrongKey:
       wire = crypto::seal_frame(comm::decode_header(wire.data(), wire.size()), payload_->data(), payload_->size(),
                                 crypto::random_link_key());
       return;
-    case TamperKind::kTruncate:
-      wire.resize(wire.size() / 2);
-      return;
-    case TamperKind::kCapture:
-      return;
+    case TamperKind::kTruncate: wire.resize(wire.size() / 2); return;
+    case TamperKind::kCapture: return;
   }
 }
 
@@ -102,8 +95,7 @@ std::map<std::string, uint64_t> TamperingTransport::injected() const {
   return injected_;
 }
 
-std::unique_ptr<comm::Transport> with_tamper_hook(std::unique_ptr<comm::Transport> transport,
-                                                  const RunConfig& config) {
+std::unique_ptr<comm::Transport> with_tamper_hook(std::unique_ptr<comm::Transport> transport, const RunConfig& config) {
   const int rank = transport->rank();
   std::vector<TamperSpec> mine;
   for (const auto& spec : config.tamper) {

@@ -36,9 +36,7 @@ class TamperingTransport : public comm::Transport {
   int size() const override { return inner_->size(); }
   void send(int destination, comm::MessageType type, std::vector<uint8_t> payload) override;
   std::optional<comm::Message> poll() override { return inner_->poll(); }
-  std::optional<comm::Message> receive(std::chrono::milliseconds timeout) override {
-    return inner_->receive(timeout);
-  }
+  std::optional<comm::Message> receive(std::chrono::milliseconds timeout) override { return inner_->receive(timeout); }
   comm::LinkStats stats(int peer) const override { return inner_->stats(peer); }
   uint64_t rejected() const override { return inner_->rejected(); }
   uint64_t rejected(crypto::Rejection reason) const override { return inner_->rejected(reason); }
@@ -63,16 +61,15 @@ class TamperingTransport : public comm::Transport {
   std::unique_ptr<comm::Transport> inner_;
   std::vector<TamperSpec> faults_;  ///< counts left, in the order listed
   std::ofstream capture_;
-  std::mutex send_mutex_;                        ///< one send (and its replay) at a time
+  std::mutex send_mutex_;                          ///< one send (and its replay) at a time
   const std::vector<uint8_t>* payload_ = nullptr;  ///< of the send in progress: wrong-key re-seals it
-  std::vector<uint8_t> replay_;                  ///< a frame to send again once the send in progress is queued
+  std::vector<uint8_t> replay_;                    ///< a frame to send again once the send in progress is queued
   mutable std::mutex count_mutex_;
   std::map<std::string, uint64_t> injected_;
 };
 
 /// `transport` wrapped in a TamperingTransport when the run config names its rank in
 /// `tamper`, else unchanged. Capture files are <out>.rank<i>.capture.
-std::unique_ptr<comm::Transport> with_tamper_hook(std::unique_ptr<comm::Transport> transport,
-                                                  const RunConfig& config);
+std::unique_ptr<comm::Transport> with_tamper_hook(std::unique_ptr<comm::Transport> transport, const RunConfig& config);
 
 }  // namespace hddnn::runtime

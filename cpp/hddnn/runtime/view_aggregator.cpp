@@ -104,9 +104,10 @@ bool ViewAggregator::drained(double now_ms) const {
 nlohmann::json ViewAggregator::report(double clock_unix_ms) const {
   return {{"records", ledger_.records()},
           {"clock_unix_ms", clock_unix_ms},
-          {"multi_view", {{"cameras", cameras_.size()},
-                          {"answered_with_views_absent", partial_},
-                          {"late_views", gathering_.late_views()}}}};
+          {"multi_view",
+           {{"cameras", cameras_.size()},
+            {"answered_with_views_absent", partial_},
+            {"late_views", gathering_.late_views()}}}};
 }
 
 }  // namespace hddnn::runtime

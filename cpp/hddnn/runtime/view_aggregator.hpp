@@ -19,8 +19,8 @@
 // frame lost or rejected on the way costs time, not the sample.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <set>

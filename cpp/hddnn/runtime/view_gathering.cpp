@@ -10,8 +10,8 @@ ViewGathering::ViewGathering(int view_count, std::set<int> expected, double wait
     : view_count_(view_count), expected_(std::move(expected)), wait_ms_(wait_ms) {
   for (int view : expected_) {
     if (view < 0 || view >= view_count_) {
-      throw ConfigError("view " + std::to_string(view) + " out of range (the model has " +
-                        std::to_string(view_count_) + " views)");
+      throw ConfigError("view " + std::to_string(view) + " out of range (the model has " + std::to_string(view_count_) +
+                        " views)");
     }
   }
 }

@@ -48,7 +48,9 @@ class Simulation {
   /// Runs the sections placed on the end device; answers there or escalates.
   void run_on_end(const Event& e);
   void escalate_from_end(uint32_t request, int end, double at_ms);
-  const Section& section(Tier tier) const { return tier == Tier::kEnd ? end_ : tier == Tier::kEdge ? edge_ : cloud_section_; }
+  const Section& section(Tier tier) const {
+    return tier == Tier::kEnd ? end_ : tier == Tier::kEdge ? edge_ : cloud_section_;
+  }
   void answer(uint32_t request, int from, double at_ms, Tier exit);
   bool exits(const Section& section) { return coin_(rng_) >= section.escalate; }
   int cloud() const { return cloud_; }
@@ -77,8 +79,7 @@ Section section_of(const mapping::ModelProfile& profile, const std::string& name
   throw ConfigError("profile: no section named '" + name + "'");
 }
 
-Simulation::Simulation(const mapping::Topology& topology, const mapping::ModelProfile& profile,
-                       const SimConfig& config)
+Simulation::Simulation(const mapping::Topology& topology, const mapping::ModelProfile& profile, const SimConfig& config)
     : topology_(topology), config_(config), rng_(config.seed ^ 0x5eedULL) {
   end_ = section_of(profile, "end");
   edge_ = section_of(profile, "edge");
@@ -117,8 +118,8 @@ Simulation::Simulation(const mapping::Topology& topology, const mapping::ModelPr
 void Simulation::offer_arrivals() {
   for (size_t d = 0; d < topology_.devices.size(); ++d) {
     if (topology_.devices[d].tier != mapping::Tier::End) continue;
-    for (const auto& a : runtime::poisson_arrivals(config_.rate_per_s, config_.duration_s, 1, config_.seed,
-                                                   static_cast<int>(d))) {
+    for (const auto& a :
+         runtime::poisson_arrivals(config_.rate_per_s, config_.duration_s, 1, config_.seed, static_cast<int>(d))) {
       RequestOutcome r;
       r.id = (uint64_t(d) << 32) | records_.size();
       r.origin = static_cast<int>(d);
@@ -191,8 +192,7 @@ void Simulation::escalate_from_end(uint32_t request, int end, double at_ms) {
 
 void Simulation::dispatch(const Event& e) {
   switch (e.step) {
-    case Step::kEndCompute:
-      return run_on_end(e);
+    case Step::kEndCompute: return run_on_end(e);
     case Step::kEdgeCompute: {
       const double done = serve(e.node, e.at_ms, edge_.compute_ms);
       if (exits(edge_)) return answer(e.request, e.node, done, Tier::kEdge);
@@ -254,8 +254,7 @@ nlohmann::json Simulation::run() {
   info.rate_per_s = config_.rate_per_s;
   info.wall_s = last / 1000.0;
   info.encrypted = config_.encrypt;
-  info.extra = {{"simulated", true}, {"plan_predicted_ms", plan_predicted_ms_},
-                {"plan_iterations", plan_iterations_}};
+  info.extra = {{"simulated", true}, {"plan_predicted_ms", plan_predicted_ms_}, {"plan_iterations", plan_iterations_}};
   auto results = runtime::summarize(records_, devices, info);
   if (end_.accuracy < 0) results["accuracy"] = results["coarse_accuracy"] = nullptr;
   return results;
@@ -278,17 +277,35 @@ mapping::Topology synthetic_topology(int ends, int edges) {
     json links = {{{"to", edge_name(home)}, {"latency_ms", 3.0}, {"bandwidth_mbps", 20.0}},
                   {{"to", "cloud"}, {"latency_ms", 40.0}, {"bandwidth_mbps", 5.0}}};
     if (other != home) links.push_back({{"to", edge_name(other)}, {"latency_ms", 6.0}, {"bandwidth_mbps", 10.0}});
-    devices.push_back({{"name", "end" + std::to_string(i)}, {"tier", "end"}, {"speed", 0.125},
-                       {"parent", edge_name(home)}, {"links", links}, {"memory_mb", 256}, {"power_w", 2.5},
-                       {"idle_w", 0.5}, {"radio_nj_per_byte", 100.0}});
+    devices.push_back({{"name", "end" + std::to_string(i)},
+                       {"tier", "end"},
+                       {"speed", 0.125},
+                       {"parent", edge_name(home)},
+                       {"links", links},
+                       {"memory_mb", 256},
+                       {"power_w", 2.5},
+                       {"idle_w", 0.5},
+                       {"radio_nj_per_byte", 100.0}});
   }
   for (int e = 0; e < edges; ++e) {
-    devices.push_back({{"name", edge_name(e)}, {"tier", "edge"}, {"speed", 0.5}, {"parent", "cloud"},
+    devices.push_back({{"name", edge_name(e)},
+                       {"tier", "edge"},
+                       {"speed", 0.5},
+                       {"parent", "cloud"},
                        {"links", {{{"to", "cloud"}, {"latency_ms", 25.0}, {"bandwidth_mbps", 100.0}}}},
-                       {"memory_mb", 4096}, {"power_w", 15.0}, {"idle_w", 5.0}, {"radio_nj_per_byte", 20.0}});
+                       {"memory_mb", 4096},
+                       {"power_w", 15.0},
+                       {"idle_w", 5.0},
+                       {"radio_nj_per_byte", 20.0}});
   }
-  devices.push_back({{"name", "cloud"}, {"tier", "cloud"}, {"speed", 1.0}, {"links", json::array()},
-                     {"memory_mb", 65536}, {"power_w", 250.0}, {"idle_w", 80.0}, {"radio_nj_per_byte", 5.0}});
+  devices.push_back({{"name", "cloud"},
+                     {"tier", "cloud"},
+                     {"speed", 1.0},
+                     {"links", json::array()},
+                     {"memory_mb", 65536},
+                     {"power_w", 250.0},
+                     {"idle_w", 80.0},
+                     {"radio_nj_per_byte", 5.0}});
   const std::string name = "synthetic-" + std::to_string(ends) + "x" + std::to_string(edges);
   return mapping::parse_topology({{"devices", devices}}, name);
 }

@@ -20,10 +20,10 @@ class HddnnError : public std::runtime_error {
   virtual const char* kind() const noexcept { return "HddnnError"; }
 };
 
-#define HDDNN_ERROR_CLASS(Name, Base)                             \
-  class Name : public Base {                                      \
-   public:                                                        \
-    using Base::Base;                                             \
+#define HDDNN_ERROR_CLASS(Name, Base)                            \
+  class Name : public Base {                                     \
+   public:                                                       \
+    using Base::Base;                                            \
     const char* kind() const noexcept override { return #Name; } \
   }
 

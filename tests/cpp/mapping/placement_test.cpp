@@ -37,7 +37,8 @@ PlacementProblem random_problem(std::mt19937& rng, int n, bool budgets, bool ene
     if (v > 0) layer.inputs.push_back(static_cast<int>(unit(rng) * v));  // branch or skip
     if (v > 1 && unit(rng) < 0.5) {
       int extra = static_cast<int>(unit(rng) * v);
-      if (std::find(layer.inputs.begin(), layer.inputs.end(), extra) == layer.inputs.end()) layer.inputs.push_back(extra);
+      if (std::find(layer.inputs.begin(), layer.inputs.end(), extra) == layer.inputs.end())
+        layer.inputs.push_back(extra);
     }
     if (v == n - 1)
       for (int u = 0; u < n - 1; ++u)
@@ -73,7 +74,8 @@ double reference_cost(const PlacementProblem& p, const std::vector<int>& t) {
     cost += layer.compute_ms[t[v]];
     if (t[v] == 0) joules += layer.compute_ms[0] * p.end_power_w * 1e-3;
     memory[t[v]] += layer.param_bytes;
-    for (int h = 0; h < t[v]; ++h) cost += layer.return_weight * (p.hops[h].latency_ms + p.result_bytes / p.hops[h].bytes_per_ms);
+    for (int h = 0; h < t[v]; ++h)
+      cost += layer.return_weight * (p.hops[h].latency_ms + p.result_bytes / p.hops[h].bytes_per_ms);
   }
   for (std::size_t k = 0; k < p.memory_bytes.size(); ++k)
     if (memory[k] > p.memory_bytes[k]) return kInf;
@@ -141,8 +143,8 @@ TEST(Placement, RandomDagsWithMemoryBudgetsMatchBruteForce) {
   }
   EXPECT_GE(checked, 200);
   EXPECT_GE(branched, 50);  // the budgets bind: branch and bound is exercised
-  std::cout << "budgeted placement instances checked against brute force: " << checked
-            << " (" << branched << " needed branch and bound)\n";
+  std::cout << "budgeted placement instances checked against brute force: " << checked << " (" << branched
+            << " needed branch and bound)\n";
 }
 
 TEST(Placement, RandomDagsWithEnergyMatchBruteForce) {

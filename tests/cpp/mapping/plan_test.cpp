@@ -140,7 +140,7 @@ TEST_F(Lab7, JsonRoundTrip) {
   EXPECT_EQ(answer["devices"].size(), 4u);
   EXPECT_TRUE(answer["feasible"].get<bool>());
   EXPECT_FALSE(answer["devices"][0]["routing"].contains("edge1"));
-  EXPECT_THROW(plan_json(topology_to_json(topology), profile_json(), json::array({1, 1, 1, 1}),
-                         json{{"exclude", {"edge9"}}}),
-               hddnn::ConfigError);
+  EXPECT_THROW(
+      plan_json(topology_to_json(topology), profile_json(), json::array({1, 1, 1, 1}), json{{"exclude", {"edge9"}}}),
+      hddnn::ConfigError);
 }

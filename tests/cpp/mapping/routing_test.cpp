@@ -142,9 +142,8 @@ TEST(Routing, RandomInstancesWithinHalfPercentOfContinuousOptimum) {
     ++checked;
   }
   EXPECT_GE(checked, 100);
-  std::cout << "routing instances checked against the convex bound: " << checked
-            << ", largest excess over the bound " << 100 * worst << "%, " << refined
-            << " solved by certified refinement\n";
+  std::cout << "routing instances checked against the convex bound: " << checked << ", largest excess over the bound "
+            << 100 * worst << "%, " << refined << " solved by certified refinement\n";
   EXPECT_GE(refined, 10);
 }
 
@@ -222,7 +221,8 @@ TEST(RoutingFile, BadInputNamesTheCulprit) {
   };
   json rate = base;
   rate["streams"][0]["rate_per_s"] = -1;
-  EXPECT_NE(message(rate).find("('cam0'): field 'rate_per_s' must be a number >= 0"), std::string::npos) << message(rate);
+  EXPECT_NE(message(rate).find("('cam0'): field 'rate_per_s' must be a number >= 0"), std::string::npos)
+      << message(rate);
   json node = base;
   node["streams"][0]["options"][0]["node"] = "edge9";
   EXPECT_NE(message(node).find("unknown node 'edge9'"), std::string::npos) << message(node);
@@ -232,7 +232,8 @@ TEST(RoutingFile, BadInputNamesTheCulprit) {
       << message(zero);
   json empty = base;
   empty["streams"][0]["options"] = json::array();
-  EXPECT_NE(message(empty).find("('cam0'): field 'options' must be a non-empty list"), std::string::npos) << message(empty);
+  EXPECT_NE(message(empty).find("('cam0'): field 'options' must be a non-empty list"), std::string::npos)
+      << message(empty);
   json cost = base;
   cost["streams"][0]["options"][0]["cost_ms"] = -2;
   EXPECT_NE(message(cost).find("field 'cost_ms' must be a number >= 0"), std::string::npos) << message(cost);

@@ -67,8 +67,8 @@ NcclCollectives::NcclCollectives(MPI_Comm comm, int cuda_device) : state_(std::m
   try {
     int devices = visible_devices();
     if (cuda_device < 0 || cuda_device >= devices)
-      throw CommError("NCCL backend on rank " + std::to_string(rank_) + ": CUDA device " +
-                      std::to_string(cuda_device) + " requested but " + std::to_string(devices) + " visible");
+      throw CommError("NCCL backend on rank " + std::to_string(rank_) + ": CUDA device " + std::to_string(cuda_device) +
+                      " requested but " + std::to_string(devices) + " visible");
     CUDA_CHECK(cudaSetDevice(device_));
     CUDA_CHECK(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking));
   } catch (const CommError& error) {

@@ -23,43 +23,43 @@ inline constexpr int kInputLayer = -1;  ///< the DAG's input as a producer
 
 struct PlacementLayer {
   std::string id;
-  std::vector<int> inputs;          ///< producer layer indices; kInputLayer for the input
+  std::vector<int> inputs;  ///< producer layer indices; kInputLayer for the input
   double out_bytes = 0;
-  std::vector<double> compute_ms;   ///< per tier; +inf forbids the tier
+  std::vector<double> compute_ms;  ///< per tier; +inf forbids the tier
   double param_bytes = 0;
-  int pinned = -1;                  ///< tier index it must run on, or -1
-  double send_weight = 1;           ///< expected sends of its output per request
-  double return_weight = 0;         ///< fraction of requests whose result returns from here
+  int pinned = -1;           ///< tier index it must run on, or -1
+  double send_weight = 1;    ///< expected sends of its output per request
+  double return_weight = 0;  ///< fraction of requests whose result returns from here
 };
 
 struct PlacementHop {
   double latency_ms = 0;
   double bytes_per_ms = 1;
-  double radio_nj_per_byte = 0;     ///< sender's energy per byte (counted on the first hop)
+  double radio_nj_per_byte = 0;  ///< sender's energy per byte (counted on the first hop)
 
   double transfer_ms(double bytes) const { return latency_ms + bytes / bytes_per_ms; }
 };
 
 struct PlacementProblem {
-  std::vector<std::string> tiers;   ///< chain order; tiers[0] holds the input
-  std::vector<PlacementHop> hops;   ///< hops[h] joins tiers[h] and tiers[h+1]
+  std::vector<std::string> tiers;  ///< chain order; tiers[0] holds the input
+  std::vector<PlacementHop> hops;  ///< hops[h] joins tiers[h] and tiers[h+1]
   double input_bytes = 0;
   double input_send_weight = 1;
   double result_bytes = 0;
   std::vector<PlacementLayer> layers;
-  std::vector<double> memory_bytes; ///< per tier; kNoBudget when unbounded (empty: none)
-  double end_power_w = 0;           ///< active power of the first tier's device
-  double energy_weight = 0;         ///< beta, ms per joule spent on the first tier
-  bool has_energy = false;          ///< energy fields were given: report end_energy_mj
+  std::vector<double> memory_bytes;  ///< per tier; kNoBudget when unbounded (empty: none)
+  double end_power_w = 0;            ///< active power of the first tier's device
+  double energy_weight = 0;          ///< beta, ms per joule spent on the first tier
+  bool has_energy = false;           ///< energy fields were given: report end_energy_mj
 };
 
 enum class MaxFlowAlgorithm { BoykovKolmogorov, PushRelabel, EdmondsKarp };
 
 struct PlacementResult {
-  std::vector<int> tier;            ///< per layer, index into problem.tiers
-  double objective_ms = 0;          ///< recomputed by placement_cost
+  std::vector<int> tier;    ///< per layer, index into problem.tiers
+  double objective_ms = 0;  ///< recomputed by placement_cost
   double end_energy_mj = 0;
-  double max_flow_ms = 0;           ///< value of the last relaxation's cut
+  double max_flow_ms = 0;  ///< value of the last relaxation's cut
   int cuts_solved = 0;
 };
 

@@ -10,8 +10,8 @@
 //
 // The planner alternates placement (one min cut per candidate edge per device,
 // compute priced at the current congestion) and routing (min-cost flow over edge
-// nodes and the cloud), with congestion prices averaged over the rounds (method of successive averages), until placements, splits and
-// utilisations stop changing, and reports the iterations it took.
+// nodes and the cloud), with congestion prices averaged over the rounds (method of successive averages), until
+// placements, splits and utilisations stop changing, and reports the iterations it took.
 //
 // Contract: plan() keeps each device's first section on the device (raw inputs never
 // leave it), never routes to an excluded device or over a missing link. The
@@ -30,29 +30,29 @@ namespace hddnn::mapping {
 
 struct PlanOptions {
   double rho_max = 0.95;
-  std::set<int> exclude;       ///< device indices that are gone (dead or drained)
-  int max_iterations = 50;     ///< congestion-price iterations
-  double energy_weight = 0;    ///< beta: ms per joule spent on the end device
-  double result_bytes = 8;     ///< size of an answer sent back to the end device
+  std::set<int> exclude;     ///< device indices that are gone (dead or drained)
+  int max_iterations = 50;   ///< congestion-price iterations
+  double energy_weight = 0;  ///< beta: ms per joule spent on the end device
+  double result_bytes = 8;   ///< size of an answer sent back to the end device
 };
 
 /// What one end device does with its requests.
 struct DevicePlan {
   int device = -1;
-  bool active = false;             ///< has offered load and is not excluded
+  bool active = false;  ///< has offered load and is not excluded
   double rate_per_s = 0;
-  std::vector<Tier> section_tier;  ///< per section: End, Edge (the routed-to edge) or Cloud
-  int edge = -1;                   ///< edge of the best cut; -1 when its best chain skips edges
+  std::vector<Tier> section_tier;               ///< per section: End, Edge (the routed-to edge) or Cloud
+  int edge = -1;                                ///< edge of the best cut; -1 when its best chain skips edges
   std::vector<std::pair<int, double>> routing;  ///< (node index, fraction of escalations)
-  double escalation_per_s = 0;     ///< requests leaving the device per second
-  double latency_ms = 0;           ///< predicted mean response time (+inf when saturated)
-  double end_energy_mj = 0;        ///< end-device energy per request
+  double escalation_per_s = 0;                  ///< requests leaving the device per second
+  double latency_ms = 0;                        ///< predicted mean response time (+inf when saturated)
+  double end_energy_mj = 0;                     ///< end-device energy per request
 };
 
 struct Plan {
-  std::vector<DevicePlan> devices;   ///< one per end device, in topology order
-  std::vector<double> utilisation;   ///< per topology device
-  double mean_latency_ms = 0;        ///< rate-weighted over active end devices
+  std::vector<DevicePlan> devices;  ///< one per end device, in topology order
+  std::vector<double> utilisation;  ///< per topology device
+  double mean_latency_ms = 0;       ///< rate-weighted over active end devices
   int iterations = 0;
   bool converged = false;
   bool feasible = true;

@@ -18,12 +18,12 @@ namespace hddnn::mapping {
 
 struct Section {
   std::string name;
-  Tier tier = Tier::End;        ///< the tier it was designed for
+  Tier tier = Tier::End;  ///< the tier it was designed for
   double param_bytes = 0;
-  double out_bytes = 0;         ///< bytes per sample sent to the next section
-  double compute_ms_batch1 = 0; ///< at speed 1.0
+  double out_bytes = 0;          ///< bytes per sample sent to the next section
+  double compute_ms_batch1 = 0;  ///< at speed 1.0
   double compute_ms_batch32 = 0;
-  double escalate_fraction = 0; ///< of the samples reaching this section, the fraction passing on past its exit
+  double escalate_fraction = 0;  ///< of the samples reaching this section, the fraction passing on past its exit
 };
 
 struct ModelProfile {

@@ -47,12 +47,12 @@ struct RoutingProblem {
 
 struct RoutingResult {
   bool feasible = true;
-  double max_scale = 1;                        ///< 1 when feasible; else the largest sustainable factor
-  double objective_ms = 0;                     ///< mean response time of the (scaled) load
-  std::vector<std::vector<double>> fraction;   ///< per stream, per option
-  std::vector<double> load_per_s;              ///< per node
-  int pieces = 0;                              ///< delay pieces per node
-  int streams_in_flow = 0;                     ///< streams the final flow routed (others fixed, certified)
+  double max_scale = 1;                       ///< 1 when feasible; else the largest sustainable factor
+  double objective_ms = 0;                    ///< mean response time of the (scaled) load
+  std::vector<std::vector<double>> fraction;  ///< per stream, per option
+  std::vector<double> load_per_s;             ///< per node
+  int pieces = 0;                             ///< delay pieces per node
+  int streams_in_flow = 0;                    ///< streams the final flow routed (others fixed, certified)
 };
 
 /// Mean response time (ms) of a split, with every rate multiplied by `scale`:

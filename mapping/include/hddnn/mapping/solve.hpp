@@ -13,8 +13,8 @@ nlohmann::json solve(const nlohmann::json& problem, const std::string& source_na
 
 /// Plans a topology: rates has one entry per end device; options may hold rho_max,
 /// exclude, max_iterations, energy_weight, result_bytes.
-nlohmann::json plan_json(const nlohmann::json& topology, const nlohmann::json& profile,
-                         const nlohmann::json& rates, const nlohmann::json& options,
-                         const std::string& topology_name = "topology", const std::string& profile_name = "profile");
+nlohmann::json plan_json(const nlohmann::json& topology, const nlohmann::json& profile, const nlohmann::json& rates,
+                         const nlohmann::json& options, const std::string& topology_name = "topology",
+                         const std::string& profile_name = "profile");
 
 }  // namespace hddnn::mapping

@@ -33,14 +33,14 @@ struct Link {
 struct Device {
   std::string name;
   Tier tier = Tier::End;
-  double speed = 1.0;               ///< relative compute speed (1.0 = the measuring machine)
-  int parent = -1;                  ///< default upstream device; -1 for the cloud
+  double speed = 1.0;  ///< relative compute speed (1.0 = the measuring machine)
+  int parent = -1;     ///< default upstream device; -1 for the cloud
   std::vector<Link> links;
-  double memory_mb = 0;             ///< 0: no budget given
-  double power_w = 0;               ///< active power
+  double memory_mb = 0;  ///< 0: no budget given
+  double power_w = 0;    ///< active power
   double idle_w = 0;
-  double radio_nj_per_byte = 0;     ///< energy to send one byte
-  std::vector<int> views;           ///< views of a multi-view sample this end device sees
+  double radio_nj_per_byte = 0;       ///< energy to send one byte
+  std::vector<int> views;             ///< views of a multi-view sample this end device sees
   std::optional<std::string> device;  ///< "cpu", "cuda" or "cuda:N" (checked against the host by
                                       ///< parallel::require_placement_available at start-up)
 };
