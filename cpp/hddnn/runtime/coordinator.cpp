@@ -114,7 +114,6 @@ std::vector<int> Coordinator::online_ranks() const {
 
 void Coordinator::handle(const comm::Message& message) {
   const int source = static_cast<int>(message.header.source);
-  heard_from(source);
   if (message.header.type == comm::MessageType::kHeartbeat) {
     auto body = decode_control(message.payload);
     if (body.contains("arrivals")) {

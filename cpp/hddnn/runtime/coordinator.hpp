@@ -42,7 +42,8 @@ class Coordinator {
   void start(const RunClock& run_clock);
   void tick();
   void handle(const comm::Message& message);
-  /// Notes a sign of life: any frame from `rank`.
+  /// Notes a sign of life: any frame from `rank` (the hosting role calls it for every
+  /// frame it receives, before handle()).
   void heard_from(int rank);
   bool finished() const;
   void write_results(const DeviceStats& cloud_stats);
