@@ -9,7 +9,7 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Callable, Iterable, List, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 from .errors import ConfigError
 
@@ -59,6 +59,15 @@ def _environment(pid: int) -> dict:
         return dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
 
 
+def world_rank_of(pid: int) -> Optional[int]:
+    """The MPI rank (in its job) of a process mpirun started, else None."""
+    try:
+        env = _environment(pid)
+        return int(env[b"OMPI_COMM_WORLD_RANK"]) if b"OMPI_COMM_WORLD_RANK" in env else None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def rank_pids(*roots: int) -> dict:
     """PID of each rank started by these mpiruns on this machine (on its own host, or on
     hosts emulated here: hddnn.emulated_hosts): their descendants, identified by the
@@ -66,18 +75,16 @@ def rank_pids(*roots: int) -> dict:
     pids = {}
     for root in roots:
         for pid in descendants(root):
-            try:
-                env = _environment(pid)
-                if b"OMPI_COMM_WORLD_RANK" in env:
-                    pids[int(env[b"OMPI_COMM_WORLD_RANK"])] = pid
-            except (OSError, ValueError, IndexError):
-                continue
+            rank = world_rank_of(pid)
+            if rank is not None:
+                pids[rank] = pid
     return pids
 
 
-def kill_rank(roots: Callable[[], List[int]], rank: int) -> dict:
-    """SIGKILLs one rank; what was done, for the results' "kills"."""
-    pid = rank_pids(*roots()).get(rank)
+def kill_rank(pids: Callable[[], dict], rank: int) -> dict:
+    """SIGKILLs one rank (`pids` maps run ranks to their processes); what was done, for
+    the results' "kills"."""
+    pid = pids().get(rank)
     if pid is None:
         return {"rank": rank, "at_s": None, "error": "rank not found"}
     unix_ms = time.time() * 1000  # just before the signal: detection times measured from it err long

@@ -21,7 +21,7 @@ from .errors import CommError, ConfigError
 from .errors import by_name as errors_by_name
 from .faults import Schedule, kill_rank, kill_tree, parse_kill, rank_pids
 
-__all__ = ["run", "parse_kill", "parse_tamper", "rank_pids", "mpirun_command", "node_binary", "check_views",
+__all__ = ["run", "join", "parse_kill", "parse_tamper", "rank_pids", "mpirun_command", "node_binary", "check_views",
            "LOCAL_MPIRUN_FLAGS", "HOST_MPIRUN_FLAGS"]
 from .load import profile_at_threshold
 from .results import Results
@@ -97,7 +97,9 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
         kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
-        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured", **extra) -> Results:
+        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured",
+        hosts: Optional[str] = None, rsh: str = "ssh", kill_host: Iterable[Tuple[str, float]] = (),
+        rejoin: Iterable[Tuple[str, float]] = (), **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
     `hddnn train --out` folder) and returns its Results. Raises ConfigError for
     bad arguments (unknown keyword arguments included); when the run produced no
@@ -122,13 +124,22 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     on a crowded host, cold caches and CPU steal inflate measured times; the profile's
     are what the planner and the simulator price). With `threshold`, the planner's
     profile carries the escalation fractions of that threshold (load.profile_at_threshold).
-    A run spanning hosts (a hostfile in `mpirun_args`) keeps its working folder beside
-    the results, as OUT.run, which every host must read (a shared folder)."""
+    A run spanning hosts keeps its working folder beside the results, as OUT.run, which
+    every host must read (a shared folder). It spans them in one of two ways: one mpirun
+    for every host (a hostfile in `mpirun_args`), or, with `hosts` (a hostfile, hosts in
+    topology order), one mpirun job per host, started through the remote shell `rsh` and
+    joined at run time (hddnn.host_jobs), so that a lost host ends only its own job.
+    Then `kill_host` lists (host, seconds): every process of the run on that host is
+    SIGKILLed then, and `rejoin` (host, seconds): that host's job starts again and joins
+    the running system; the results' "rejoins" measure each (load_ms: the model's load;
+    online_after_ms: from the job's start to the coordinator's "join")."""
     tamper = [parse_tamper(entry) for entry in tamper]
     keep_out = out is not None
     if any(entry["kind"] == "capture" for entry in tamper) and not keep_out:
         raise ConfigError("tamper: capture needs out= (capture files are written beside the results)")
-    workdir, out = _run_folder(out, spans_hosts(mpirun_args))
+    if (kill_host or rejoin) and hosts is None:
+        raise ConfigError("kill_host and rejoin need hosts= (one job per host)")
+    workdir, out = _run_folder(out, hosts is not None or spans_hosts(mpirun_args))
     try:
         config = _run_config(workdir, model, topology, out, threshold, encrypt, key_file, scheme=scheme, rate=rate,
                              duration=duration, deadline_ms=deadline_ms, seed=seed,
@@ -143,9 +154,10 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         json.dump(config, f, indent=2)
     ranks = device_count(topology)
     limit = timeout if timeout is not None else duration * time_scale + 120
-    job = _Job(mpirun_command(config_path, ranks, list(mpirun_args)), workdir)
-    events = [(at * time_scale, lambda rank=rank: kill_rank(job.roots, rank)) for rank, at in kill]
-    job.start()
+    job = _start_jobs(config_path, topology, ranks, workdir, list(mpirun_args), hosts, rsh)
+    events = [(at * time_scale, lambda rank=rank: kill_rank(job.rank_pids, rank)) for rank, at in kill]
+    events += [(at * time_scale, lambda host=host: job.kill_host(host)) for host, at in kill_host]
+    events += [(at * time_scale, lambda host=host: job.rejoin_host(host)) for host, at in rejoin]
     schedule = Schedule(events, [f"{out}.rank{rank}.ready" for rank in range(ranks)], limit)
     try:
         _wait(job.main_process(), out, limit)
@@ -153,7 +165,9 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         schedule.cancel()
         job.stop()
     results = _collect(out, job.log_tail(), job.log_path)
-    results["kills"] = schedule.done
+    results["kills"] = [event for event in schedule.done if "host" not in event or "killed" in event]
+    results["rejoins"] = [_measure_rejoin(event, out, results, time_scale)
+                          for event in schedule.done if "rejoined" in event]
     _note_kill_times(results, time_scale)
     results["captures"] = sorted(glob.glob(glob.escape(out) + ".rank*.capture"))
     _remove_rank_files(out, (".ready",))
@@ -162,6 +176,16 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     shutil.rmtree(workdir)  # the key, the config and the jobs' logs; kept when the run failed
     _raise_if_failed(results)
     return results
+
+
+def join(run_folder: str, host: str, rsh: str = "ssh") -> subprocess.Popen:
+    """Starts `host`'s job again into a running system started with `run(..., hosts=...)`
+    (its OUT.run folder): the live jobs connect to it, the coordinator readmits its ranks,
+    and they serve again. Returns the local process of the remote shell that runs the job."""
+    from .host_jobs import HostJobs
+    jobs = HostJobs.attach(os.path.abspath(run_folder), rsh)
+    jobs.rejoin_host(host)
+    return jobs.procs[host]
 
 
 def spans_hosts(mpirun_args: Iterable[str]) -> bool:
@@ -210,6 +234,22 @@ def _run_config(workdir: str, model: str, topology: str, out: str, threshold: Op
     return config
 
 
+def _start_jobs(config_path: str, topology: str, ranks: int, workdir: str, mpirun_args: List[str],
+                hosts: Optional[str], rsh: str):
+    """The run's mpirun job (one, on this host or spanning hosts), or its jobs (one per host), started."""
+    if hosts is None:
+        job = _Job(mpirun_command(config_path, ranks, mpirun_args), workdir)
+    else:
+        from . import mapping
+        from .host_jobs import HostJobs, read_hostfile
+        devices = mapping.load_topology(topology)["devices"]
+        cloud = next(i for i, d in enumerate(devices) if d["tier"] == "cloud")
+        job = HostJobs(read_hostfile(hosts), ranks, cloud, [node_binary(), "--config", config_path], workdir,
+                       rsh=rsh, mpirun_flags=[*HOST_MPIRUN_FLAGS, *RUN_MPIRUN_FLAGS, *mpirun_args])
+    job.start()
+    return job
+
+
 class _Job:
     """A run's mpirun job (on this host, or spanning hosts through mpirun's own hostfile)."""
 
@@ -225,8 +265,8 @@ class _Job:
     def main_process(self) -> subprocess.Popen:
         return self.proc
 
-    def roots(self) -> List[int]:
-        return [self.proc.pid]
+    def rank_pids(self) -> dict:
+        return rank_pids(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -302,10 +342,46 @@ def _raise_if_failed(results: Results) -> None:
     raise error
 
 
+def _measure_rejoin(event: dict, out: str, results: Results, time_scale: float) -> dict:
+    """A host's rejoin, measured: from its job's start (unix_ms) to its ranks' processes
+    ready (load_ms: the model's load, reported apart), and to the coordinator's "join" of
+    each rank (online_after_ms, and online_after_ready_ms without the load); run-time ms
+    are emulated (time_scale) but these are wall ms."""
+    joins = {}
+    for change in results.get("membership", []):
+        at_unix = results["started_unix_ms"] + change["at_ms"] * time_scale
+        if change["event"] == "join" and at_unix >= event["unix_ms"]:
+            joins.setdefault(change["rank"], at_unix)
+    ranks = []
+    for rank in event["ranks"]:
+        ready = _ready_times(out, rank)
+        record = {"rank": rank, "load_ms": None, "online_after_ms": None, "online_after_ready_ms": None}
+        if ready and ready["started_unix_ms"] >= event["unix_ms"]:
+            record["load_ms"] = ready["ready_unix_ms"] - ready["started_unix_ms"]
+        if rank in joins:
+            record["online_after_ms"] = joins[rank] - event["unix_ms"]
+            if record["load_ms"] is not None:
+                record["online_after_ready_ms"] = joins[rank] - ready["ready_unix_ms"]
+        ranks.append(record)
+    return {"host": event["host"], "at_s": event["at_s"], "unix_ms": event["unix_ms"], "ranks": ranks}
+
+
+def _ready_times(out: str, rank: int) -> Optional[dict]:
+    try:
+        with open(f"{out}.rank{rank}.ready") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def _note_kill_times(results: Results, time_scale: float) -> None:
-    """Each failure of a rank the launcher killed gets killed_at_ms (run time, like
-    detected_at_ms) and kill_to_detection_ms."""
-    killed = {kill["rank"]: kill for kill in results["kills"] if "unix_ms" in kill}
+    """Each failure of a rank the launcher killed (alone, or with its host) gets
+    killed_at_ms (run time, like detected_at_ms) and kill_to_detection_ms."""
+    killed = {}
+    for kill in results["kills"]:
+        for rank in kill.get("ranks", [kill.get("rank")]):
+            if "unix_ms" in kill:
+                killed[rank] = kill
     for failure in results.get("failures", []):
         kill = killed.get(failure["rank"])
         if kill is not None:

@@ -153,3 +153,64 @@ def test_remote_device_cut_off_leaves_and_rejoins_the_online_list(model, hosts, 
     rounds = [(plan["at_ms"], 4 in plan["online"]) for plan in results["plans"]]
     assert any(not online for _, online in rounds) and rounds[-1][1]
     assert {d["name"]: d["alive"] for d in results["per_device"]}["edge0"] is True
+
+
+# ---- one mpirun job per host ------------------------------------------------------
+
+def test_one_job_per_host_serves_every_request(model, hosts, lab7_small_ends, tmp_path):
+    """lab7 as three jobs (end devices, edges, cloud), joined at run time through
+    ompi-server, sealed: everything offered is answered, nobody fails."""
+    hostfile = hosts.write_hostfile([4, 2, 1])
+    results = run(model, lab7_small_ends, scheme="mapping", rate=15, duration=2.0, threshold=0.5,
+                  hosts=hostfile, rsh=hosts.agent, mpirun_args=hosts.subnet_args(), heartbeat_ms=HEARTBEAT_MS,
+                  out=str(tmp_path / "r.json"))
+    check_served_everything(results)
+    assert results["failures"] == []
+    assert results["crypto"]["encrypted"] is True and results["crypto"]["rejected"] == 0
+    served = {d["name"]: d["busy_ms"] for d in results["per_device"]}
+    assert served["edge0"] > 0 and served["edge1"] > 0  # escalations crossed to the edges' host
+
+
+def power_cut(hosts, name, out, ranks, after_s):
+    """A thread that SIGKILLs every process in host `name`'s namespace (from outside, as a
+    power cut would) `after_s` seconds after every rank has set up; the kill's Unix ms
+    lands in the returned list."""
+    killed_at = []
+
+    def cut():
+        ready = [f"{out}.rank{r}.ready" for r in range(ranks)]
+        deadline = time.time() + 120
+        while not all(os.path.exists(path) for path in ready) and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(after_s)
+        killed_at.append(time.time() * 1000)
+        hosts.kill(name)
+
+    thread = threading.Thread(target=cut, daemon=True)
+    thread.start()
+    return thread, killed_at
+
+
+def test_edge_host_lost_and_rejoined(model, hosts, lab7_small_ends, tmp_path):
+    """Every process of the edges' host SIGKILLed from outside 2 s in, and the host's job
+    started again by the launcher 2 s later: the run completes with nothing lost, the
+    edges leave the online list within 3 heartbeat periods, come back to it, and serve."""
+    hostfile = hosts.write_hostfile([4, 2, 1])
+    edge_host = hosts.addresses[hosts.names[1]]
+    out = str(tmp_path / "r.json")
+    cutter, killed_at = power_cut(hosts, hosts.names[1], out, 7, after_s=2.0)
+    results = run(model, lab7_small_ends, scheme="mapping", rate=15, duration=8.0, threshold=0.5,
+                  hosts=hostfile, rsh=hosts.agent, mpirun_args=hosts.subnet_args(), heartbeat_ms=HEARTBEAT_MS,
+                  rejoin=[(edge_host, 4.0)], out=out)
+    cutter.join()
+    check_served_everything(results)
+    assert sorted(f["rank"] for f in results["failures"]) == [4, 5]
+    killed_ms = killed_at[0] - results["started_unix_ms"]
+    assert all(f["detected_at_ms"] - killed_ms <= 3 * HEARTBEAT_MS + 100 for f in results["failures"])
+    events = [(m["event"], m["rank"]) for m in results["membership"]]
+    assert sorted(events[:2]) == [("leave", 4), ("leave", 5)] and sorted(events[2:4]) == [("join", 4), ("join", 5)]
+    rejoined = results["rejoins"][0]["ranks"]
+    assert all(r["online_after_ready_ms"] is not None and r["online_after_ready_ms"] < 2000 for r in rejoined)
+    served = {d["name"]: d["busy_ms"] for d in results["per_device"]}
+    assert served["edge0"] > 0 or served["edge1"] > 0  # the restarted edges served again
+    assert {4, 5} <= set(results["plans"][-1]["online"])

@@ -1,5 +1,11 @@
 // MpiTransport: Transport over MPI point-to-point.
 //
+// Routes: an MpiFabric says over which communicator each rank is reached (one job, or
+// several joined jobs); the transport runs one MpiChannel per communicator. A route
+// that appears after start (a lost host's job came back) replaces the rank's old one:
+// the old session is dropped, a hello goes out over the new route, and the rank's next
+// hello is accepted. A channel over another job's intercommunicator that fails (its host
+// is gone) is retired, never fatal.
 // Progress model: a progress thread owns all MPI traffic after construction. It
 // releases frames from the link emulator when due (MPI_Isend), matches and receives
 // arrived frames (MPI_Improbe + MPI_Imrecv), opens them and queues the messages for
@@ -21,6 +27,7 @@
 
 #include "hddnn/comm/link_emulator.hpp"
 #include "hddnn/comm/mpi_channel.hpp"
+#include "hddnn/comm/mpi_fabric.hpp"
 #include "hddnn/comm/mpi_check.hpp"
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/comm/wire_format.hpp"
@@ -36,7 +43,7 @@ using Clock = std::chrono::steady_clock;
 
 class MpiTransport final : public Transport {
  public:
-  MpiTransport(MPI_Comm comm, TransportOptions options);
+  MpiTransport(std::shared_ptr<MpiFabric> fabric, TransportOptions options);
   ~MpiTransport() override { shutdown(); }
 
   int rank() const override { return rank_; }
@@ -64,6 +71,12 @@ class MpiTransport final : public Transport {
   void count_rejection(crypto::Rejection reason) { ++rejections_[static_cast<int>(reason)]; }
 
   void handshake(std::chrono::milliseconds timeout);
+  /// Installs the fabric's new routes; a rank routed anew gets a fresh hello.
+  void install_new_routes();
+  void post_send(int peer, std::vector<uint8_t> wire);
+  /// Runs `step` on every live channel; a failing intercommunicator is retired.
+  template <typename Step>
+  size_t for_each_channel(Step step);
   void progress_loop();
   bool release_due_frames(bool flush_all);
   bool receive_arrivals();
@@ -74,13 +87,19 @@ class MpiTransport final : public Transport {
   void linger();
   void abandon_after_error() noexcept;
 
-  MPI_Comm comm_ = MPI_COMM_NULL;
+  std::shared_ptr<MpiFabric> fabric_;
   int rank_ = 0;
   int size_ = 0;
   TransportOptions options_;
   ProcessDirectory directory_;
   std::optional<crypto::Handshake> handshake_;
-  std::unique_ptr<MpiChannel> channel_;
+  struct Route {  // one communicator's channel and the run ranks it reaches
+    Span span;
+    std::unique_ptr<MpiChannel> channel;
+    bool retired = false;
+  };
+  std::vector<Route> routes_;  // progress thread only (and the constructor)
+  std::vector<int> route_of_;  // run rank -> index in routes_ (-1: none yet)
 
   std::mutex send_mutex_;  // seal + hook + submit, so a link's frames queue in sequence order
   OutgoingHook hook_;
@@ -88,6 +107,8 @@ class MpiTransport final : public Transport {
 
   mutable std::mutex sessions_mutex_;
   std::map<int, crypto::LinkSession> sessions_;
+  std::set<int> rehello_;        // ranks routed anew: their next hello replaces the session
+  std::set<int> expected_peers_;  // ranks routed at construction: the handshake waits for them
   std::condition_variable sessions_cv_;
 
   std::mutex queue_mutex_;  // emulator, abandoned peers, stop flag
@@ -112,41 +133,31 @@ class MpiTransport final : public Transport {
   std::thread progress_;
 };
 
-MPI_Comm duplicate(MPI_Comm comm) {
+std::shared_ptr<MpiFabric> require_thread_multiple(std::shared_ptr<MpiFabric> fabric) {
   int provided = 0;
   MPI_CHECK(MPI_Query_thread(&provided));
   if (provided < MPI_THREAD_MULTIPLE)
     throw CommError("MPI transport needs MPI_THREAD_MULTIPLE (initialise MPI with comm::ensure_initialized)");
-  MPI_Comm copy = MPI_COMM_NULL;
-  MPI_CHECK(MPI_Comm_dup(comm, &copy));
-  MPI_CHECK(MPI_Comm_set_errhandler(copy, MPI_ERRORS_RETURN));
-  return copy;
+  return fabric;
 }
 
-int rank_of(MPI_Comm comm) {
-  int rank = 0;
-  MPI_CHECK(MPI_Comm_rank(comm, &rank));
-  return rank;
-}
-
-int size_of(MPI_Comm comm) {
-  int size = 0;
-  MPI_CHECK(MPI_Comm_size(comm, &size));
-  return size;
-}
-
-MpiTransport::MpiTransport(MPI_Comm comm, TransportOptions options)
-    : comm_(duplicate(comm)),
-      rank_(rank_of(comm_)),
-      size_(size_of(comm_)),
+MpiTransport::MpiTransport(std::shared_ptr<MpiFabric> fabric, TransportOptions options)
+    : fabric_(require_thread_multiple(std::move(fabric))),
+      rank_(fabric_->rank()),
+      size_(fabric_->size()),
       options_(std::move(options)),
-      directory_(ProcessDirectory::gather(comm_)),
-      channel_(std::make_unique<MpiChannel>(comm_, options_.tag)),
+      directory_(ProcessDirectory::gather(fabric_->job(), fabric_->first_rank(), size_)),
+      route_of_(size_, -1),
       plain_sequence_(size_, 0),
       emulator_(options_.emulate ? options_.links : std::map<int, LinkSpec>{}),
       stats_(size_) {
   for (const auto& [peer, spec] : options_.links) check_peer(peer, "link");
   if (options_.key) handshake_.emplace(*options_.key, rank_);
+  install_new_routes();
+  for (int peer = 0; peer < size_; ++peer) {
+    if (peer != rank_ && route_of_[peer] >= 0) expected_peers_.insert(peer);
+  }
+  rehello_.clear();
   progress_ = std::thread([this] { progress_loop(); });
   if (handshake_) handshake(options_.handshake_timeout);
 }
@@ -157,20 +168,84 @@ void MpiTransport::check_peer(int rank, const char* what) const {
 }
 
 void MpiTransport::handshake(std::chrono::milliseconds timeout) {
-  for (int peer = 0; peer < size_; ++peer) {
-    if (peer != rank_) submit(peer, handshake_->hello_frame(peer));
-  }
+  for (int peer : expected_peers_) submit(peer, handshake_->hello_frame(peer));
   std::unique_lock<std::mutex> lock(sessions_mutex_);
-  bool complete = sessions_cv_.wait_for(lock, timeout, [&] { return sessions_.size() + 1 == size_t(size_); });
-  if (complete) return;
+  auto every_session = [&] {
+    for (int peer : expected_peers_) {
+      if (!sessions_.count(peer)) return false;
+    }
+    return true;
+  };
+  if (sessions_cv_.wait_for(lock, timeout, every_session)) return;
   std::string missing;
-  for (int peer = 0; peer < size_; ++peer) {
-    if (peer != rank_ && sessions_.count(peer) == 0) missing += (missing.empty() ? "" : ", ") + std::to_string(peer);
+  for (int peer : expected_peers_) {
+    if (sessions_.count(peer) == 0) missing += (missing.empty() ? "" : ", ") + std::to_string(peer);
   }
   lock.unlock();
   shutdown();
   throw CommError("transport handshake on rank " + std::to_string(rank_) + ": no valid hello from rank(s) " + missing +
                   " within " + std::to_string(timeout.count()) + " ms");
+}
+
+// ---- routes --------------------------------------------------------------------
+
+void MpiTransport::install_new_routes() {
+  for (auto& span : fabric_->take_new_spans()) {
+    const int index = static_cast<int>(routes_.size());
+    routes_.push_back(Route{span, std::make_unique<MpiChannel>(span.comm, options_.tag)});
+    for (int peer = span.first_rank; peer < span.first_rank + span.size; ++peer) {
+      if (peer == rank_) continue;
+      const bool rerouted = route_of_[peer] >= 0;
+      route_of_[peer] = index;
+      {
+        std::lock_guard<std::mutex> lock(sessions_mutex_);
+        sessions_.erase(peer);
+        rehello_.insert(peer);
+      }
+      if (!progress_.joinable()) continue;  // the constructor's handshake greets it
+      if (rerouted) restore_peer(peer);
+      if (!handshake_) continue;
+      try {
+        submit(peer, handshake_->hello_frame(peer));
+      } catch (const CommError&) {
+        return;  // shutting down
+      }
+    }
+  }
+}
+
+void MpiTransport::post_send(int peer, std::vector<uint8_t> wire) {
+  const int index = route_of_[peer];
+  if (index < 0 || routes_[index].retired) return;  // no way to the peer: lost, as toward a dead one
+  const Span& span = routes_[index].span;
+  try {
+    routes_[index].channel->post_send(peer - span.first_rank, std::move(wire));
+  } catch (const CommError&) {
+    if (!span.intercomm) throw;
+    routes_[index].retired = true;
+    mark_peer_failure();
+  }
+}
+
+template <typename Step>
+size_t MpiTransport::for_each_channel(Step step) {
+  size_t total = 0;
+  for (auto& route : routes_) {
+    if (route.retired) continue;
+    try {
+      total += step(route);
+    } catch (const CommError&) {
+      if (!route.span.intercomm) throw;
+      // Another job's host is gone: what was pending over it is given up.
+      route.retired = true;
+      try {
+        route.channel->abandon_all();
+      } catch (...) {
+      }
+      mark_peer_failure();
+    }
+  }
+  return total;
 }
 
 // ---- sending -------------------------------------------------------------------
@@ -187,8 +262,9 @@ std::vector<uint8_t> MpiTransport::frame_for(int destination, MessageType type, 
   }
   std::lock_guard<std::mutex> lock(sessions_mutex_);
   auto session = sessions_.find(destination);
-  if (session == sessions_.end())
-    throw CommError("send to rank " + std::to_string(destination) + ": no session (handshake incomplete)");
+  // No session: a rank not reached yet (its job is being joined) or routed anew and not
+  // heard from; like a frame toward a dead peer, it is lost.
+  if (session == sessions_.end()) return {};
   return session->second.seal(type, payload.data(), payload.size());
 }
 
@@ -204,6 +280,7 @@ void MpiTransport::send(int destination, MessageType type, std::vector<uint8_t> 
   }
   std::lock_guard<std::mutex> lock(send_mutex_);
   std::vector<uint8_t> wire = frame_for(destination, type, payload);
+  if (wire.empty()) return;
   if (hook_) hook_(destination, type, wire);
   // A run's report is measurement, not workload: it must not hold the emulated link.
   submit(destination, std::move(wire), type != MessageType::kReport);
@@ -306,10 +383,11 @@ void MpiTransport::progress_loop() {
         std::lock_guard<std::mutex> lock(queue_mutex_);
         if (stopping_) break;
       }
+      install_new_routes();
       apply_abandoned_peers();
       bool busy = release_due_frames(false);
       busy = receive_arrivals() || busy;
-      busy = channel_->reap_sends() > 0 || busy;
+      busy = for_each_channel([](Route& route) { return route.channel->reap_sends(); }) > 0 || busy;
       if (!busy) wait_for_work();
     }
     linger();
@@ -339,22 +417,26 @@ bool MpiTransport::release_due_frames(bool flush_all) {
       stats_[frame.peer].messages_sent += 1;
       stats_[frame.peer].bytes_sent += frame.wire.size();
     }
-    channel_->post_send(frame.peer, std::move(frame.wire));
+    post_send(frame.peer, std::move(frame.wire));
   }
   return !due.empty();
 }
 
 bool MpiTransport::receive_arrivals() {
-  auto arrivals = channel_->take_arrivals();
-  for (const auto& arrival : arrivals) {
-    {
-      std::lock_guard<std::mutex> lock(stats_mutex_);
-      stats_[arrival.source].messages_received += 1;
-      stats_[arrival.source].bytes_received += arrival.wire.size();
+  const size_t arrived = for_each_channel([&](Route& route) {
+    auto arrivals = route.channel->take_arrivals();
+    for (const auto& arrival : arrivals) {
+      const int source = route.span.first_rank + arrival.source;
+      {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        stats_[source].messages_received += 1;
+        stats_[source].bytes_received += arrival.wire.size();
+      }
+      handle_arrival(source, arrival.wire);
     }
-    handle_arrival(arrival.source, arrival.wire);
-  }
-  return !arrivals.empty();
+    return arrivals.size();
+  });
+  return arrived > 0;
 }
 
 void MpiTransport::handle_arrival(int source, const std::vector<uint8_t>& wire) {
@@ -392,8 +474,9 @@ void MpiTransport::handle_hello(int source, const std::vector<uint8_t>& wire) {
   if (!session) return count_rejection(crypto::Rejection::kForged);
   {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
-    if (sessions_.count(source)) return count_rejection(crypto::Rejection::kUnexpectedHello);
-    sessions_.emplace(source, std::move(*session));
+    if (sessions_.count(source) && !rehello_.count(source)) return count_rejection(crypto::Rejection::kUnexpectedHello);
+    rehello_.erase(source);
+    sessions_.insert_or_assign(source, std::move(*session));
   }
   sessions_cv_.notify_all();
 }
@@ -405,7 +488,11 @@ void MpiTransport::apply_abandoned_peers() {
     peers.swap(peers_to_cancel_);
   }
   size_t abandoned = 0;
-  for (int peer : peers) abandoned += channel_->cancel_toward(peer);
+  for (int peer : peers) {
+    const int index = route_of_[peer];
+    if (index < 0 || routes_[index].retired) continue;
+    abandoned += routes_[index].channel->cancel_toward(peer - routes_[index].span.first_rank);
+  }
   if (abandoned > 0) mark_peer_failure();
 }
 
@@ -424,9 +511,11 @@ void MpiTransport::wait_for_work() {
 // After a failed MPI call: give up on every pending request, so no buffer MPI may
 // still use is freed, and skip MPI_Finalize.
 void MpiTransport::abandon_after_error() noexcept {
-  try {
-    channel_->abandon_all();
-  } catch (...) {
+  for (auto& route : routes_) {
+    try {
+      route.channel->abandon_all();
+    } catch (...) {
+    }
   }
   mark_peer_failure();
 }
@@ -436,11 +525,13 @@ void MpiTransport::abandon_after_error() noexcept {
 void MpiTransport::linger() {
   auto deadline = Clock::now() + options_.shutdown_linger;
   release_due_frames(true);
-  while (channel_->pending_sends() > 0 && Clock::now() < deadline) {
+  auto pending = [&] { return for_each_channel([](Route& route) { return route.channel->pending_sends(); }); };
+  while (pending() > 0 && Clock::now() < deadline) {
     receive_arrivals();
-    if (channel_->reap_sends() == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (for_each_channel([](Route& route) { return route.channel->reap_sends(); }) == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
-  if (channel_->abandon_all() > 0) mark_peer_failure();
+  if (for_each_channel([](Route& route) { return route.channel->abandon_all(); }) > 0) mark_peer_failure();
 }
 
 void MpiTransport::shutdown() {
@@ -455,8 +546,12 @@ void MpiTransport::shutdown() {
 
 }  // namespace
 
+std::unique_ptr<Transport> make_mpi_transport(std::shared_ptr<MpiFabric> fabric, TransportOptions options) {
+  return std::make_unique<MpiTransport>(std::move(fabric), std::move(options));
+}
+
 std::unique_ptr<Transport> make_mpi_transport(MPI_Comm comm, TransportOptions options) {
-  return std::make_unique<MpiTransport>(comm, std::move(options));
+  return make_mpi_transport(MpiFabric::single_job(comm), std::move(options));
 }
 
 }  // namespace hddnn::comm

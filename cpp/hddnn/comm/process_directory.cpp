@@ -84,6 +84,13 @@ ProcessDirectory ProcessDirectory::gather(MPI_Comm comm) {
   return ProcessDirectory(rank, std::move(entries));
 }
 
+ProcessDirectory ProcessDirectory::gather(MPI_Comm job, int first_rank, int run_size) {
+  ProcessDirectory mine = gather(job);
+  std::vector<Entry> entries(static_cast<size_t>(run_size));
+  for (int rank = 0; rank < mine.size(); ++rank) entries.at(static_cast<size_t>(first_rank + rank)) = mine.entry(rank);
+  return ProcessDirectory(first_rank + mine.rank_, std::move(entries));
+}
+
 ProcessDirectory::ProcessDirectory(int rank, std::vector<Entry> entries) : rank_(rank), entries_(std::move(entries)) {}
 
 const ProcessDirectory::Entry& ProcessDirectory::entry(int rank) const {

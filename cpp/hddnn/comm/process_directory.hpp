@@ -30,6 +30,9 @@ class ProcessDirectory {
 
   /// Collective over comm: shares this process's entry with every rank.
   static ProcessDirectory gather(MPI_Comm comm);
+  /// Collective over `job`, whose ranks are the run's first_rank..: a directory of the
+  /// run's `run_size` ranks, those of other jobs (other hosts) unknown.
+  static ProcessDirectory gather(MPI_Comm job, int first_rank, int run_size);
   /// This process's own entry.
   static Entry self();
 

@@ -3,9 +3,9 @@
 import argparse
 import sys
 
-from . import data, info, keygen, map, profile, run, sim, train
+from . import data, info, join, keygen, map, profile, run, sim, train
 
-SUBCOMMANDS = [info, data, train, profile, map, run, sim, keygen]
+SUBCOMMANDS = [info, data, train, profile, map, run, join, sim, keygen]
 
 
 def build_parser() -> argparse.ArgumentParser:

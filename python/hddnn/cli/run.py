@@ -37,11 +37,19 @@ def register(subparsers):
                    help="multi-view: how long an aggregator waits for a sample's missing views")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
     p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
+    p.add_argument("--hosts", default=None, metavar="HOSTFILE",
+                   help="one mpirun job per host of this hostfile (hosts in topology order), joined at run time")
+    p.add_argument("--rsh", default="ssh", metavar="AGENT", help="with --hosts: remote shell that starts a host's job")
+    p.add_argument("--kill-host", action="append", default=[], metavar="HOST@SECONDS",
+                   help="with --hosts: SIGKILL every process of the run on HOST then (repeatable)")
+    p.add_argument("--rejoin", action="append", default=[], metavar="HOST@SECONDS",
+                   help="with --hosts: start HOST's job again then, joining the running system (repeatable)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..faults import parse_kill
+    from ..host_jobs import parse_host_event
     from ..launch import run as launch
     from ..load import profile_at_threshold, rate_for_load
     from ..results import compare, plot_comparison
@@ -59,8 +67,15 @@ def run(args) -> int:
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
                    mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
                    record_requests=args.record_requests, view_wait_ms=args.view_wait_ms,
-                   time_scale=args.time_scale, tamper=args.tamper, compute=args.compute)
+                   time_scale=args.time_scale, tamper=args.tamper, compute=args.compute,
+                   hosts=args.hosts, rsh=args.rsh,
+                   kill_host=[parse_host_event(k, "--kill-host") for k in args.kill_host],
+                   rejoin=[parse_host_event(r, "--rejoin") for r in args.rejoin])
         print(r.summary_line(), flush=True)
+        for rejoin in r["rejoins"]:
+            print(f"rejoin of {rejoin['host']} at {rejoin['at_s']} s: " + ", ".join(
+                f"rank {x['rank']} load {_ms(x['load_ms'])}, online {_ms(x['online_after_ready_ms'])} after load"
+                for x in rejoin["ranks"]), flush=True)
         if args.tamper:
             crypto = r["crypto"]
             print(f"tamper: injected {crypto['injected']}, rejected {crypto['rejected_by_reason']}, "
@@ -73,3 +88,7 @@ def run(args) -> int:
         print(f"plot: {args.plot}")
     failed = [r["scheme"] for r in results if r["lost"] > 0 or r["answered"] + r["lost_with_device"] < r["offered"]]
     return 1 if failed else 0
+
+
+def _ms(value) -> str:
+    return "never" if value is None else f"{value:.0f} ms"
