@@ -191,26 +191,24 @@ def power_cut(hosts, name, out, ranks, after_s):
     return thread, killed_at
 
 
-def test_edge_host_lost_and_rejoined(model, hosts, lab7_small_ends, tmp_path):
-    """Every process of the edges' host SIGKILLed from outside 2 s in, and the host's job
-    started again by the launcher 2 s later: the run completes with nothing lost, the
-    edges leave the online list within 3 heartbeat periods, come back to it, and serve."""
+def test_edge_host_lost_from_outside(model, hosts, lab7_small_ends, tmp_path):
+    """Every process of the edges' host SIGKILLed from outside 2 s in (a power cut, its
+    mpirun included): only that host's job ends; the run completes with nothing lost,
+    and the edges leave the online list after 3 heartbeat periods of silence."""
     hostfile = hosts.write_hostfile([4, 2, 1])
-    edge_host = hosts.addresses[hosts.names[1]]
     out = str(tmp_path / "r.json")
     cutter, killed_at = power_cut(hosts, hosts.names[1], out, 7, after_s=2.0)
-    results = run(model, lab7_small_ends, scheme="mapping", rate=15, duration=8.0, threshold=0.5,
-                  hosts=hostfile, rsh=hosts.agent, mpirun_args=hosts.subnet_args(), heartbeat_ms=HEARTBEAT_MS,
-                  rejoin=[(edge_host, 4.0)], out=out)
+    results = run(model, lab7_small_ends, scheme="mapping", rate=15, duration=6.0, threshold=0.5,
+                  hosts=hostfile, rsh=hosts.agent, mpirun_args=hosts.subnet_args(), heartbeat_ms=HEARTBEAT_MS, out=out)
     cutter.join()
     check_served_everything(results)
     assert sorted(f["rank"] for f in results["failures"]) == [4, 5]
+    # Declared after 3 heartbeat periods of silence; the kill lands within a period of the
+    # last heartbeat, and this host's scheduling adds to it (bench/cluster: the median of 10).
     killed_ms = killed_at[0] - results["started_unix_ms"]
-    assert all(f["detected_at_ms"] - killed_ms <= 3 * HEARTBEAT_MS + 100 for f in results["failures"])
-    events = [(m["event"], m["rank"]) for m in results["membership"]]
-    assert sorted(events[:2]) == [("leave", 4), ("leave", 5)] and sorted(events[2:4]) == [("join", 4), ("join", 5)]
-    rejoined = results["rejoins"][0]["ranks"]
-    assert all(r["online_after_ready_ms"] is not None and r["online_after_ready_ms"] < 2000 for r in rejoined)
-    served = {d["name"]: d["busy_ms"] for d in results["per_device"]}
-    assert served["edge0"] > 0 or served["edge1"] > 0  # the restarted edges served again
-    assert {4, 5} <= set(results["plans"][-1]["online"])
+    assert all(f["detected_after_ms"] <= 3 * HEARTBEAT_MS + 50 for f in results["failures"])
+    assert all(0 < f["detected_at_ms"] - killed_ms <= 1000 for f in results["failures"]), \
+        [f["detected_at_ms"] - killed_ms for f in results["failures"]]
+    assert sorted((m["event"], m["rank"]) for m in results["membership"]) == [("leave", 4), ("leave", 5)]
+    assert not {4, 5} & set(results["plans"][-1]["online"])
+    assert hosts.pids(hosts.names[1]) == []

@@ -10,7 +10,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kJoinTag = 31001;  // the job-index exchange on a new intercommunicator
-#define DBG(x) do { if (getenv("HDDNN_FABRIC_DEBUG")) std::cerr << std::fixed << "[fabric " << std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() << "] " << x << std::endl; } while (0)
 
 MPI_Comm duplicate_with_errors_returned(MPI_Comm comm) {
   MPI_Comm copy = MPI_COMM_NULL;
@@ -66,8 +65,8 @@ std::shared_ptr<MpiFabric> MpiFabric::joined_jobs(MPI_Comm job, const JobLayout&
   std::shared_ptr<MpiFabric> fabric(new MpiFabric(job, layout.first_ranks[layout.job], layout.size, true));
   if (fabric->job_size_ != layout.job_size(layout.job))
     throw ConfigError("job layout: job " + std::to_string(layout.job) + " should hold " +
-                      std::to_string(layout.job_size(layout.job)) + " ranks, but " +
-                      std::to_string(fabric->job_size_) + " were started");
+                      std::to_string(layout.job_size(layout.job)) + " ranks, but " + std::to_string(fabric->job_size_) +
+                      " were started");
   fabric->layout_ = layout;
   fabric->mates_ = std::make_unique<ProcessDirectory>(ProcessDirectory::gather(fabric->job_));
   MPI_CHECK(MPI_Comm_set_errhandler(MPI_COMM_SELF, MPI_ERRORS_RETURN));
@@ -76,7 +75,6 @@ std::shared_ptr<MpiFabric> MpiFabric::joined_jobs(MPI_Comm job, const JobLayout&
     MPI_CHECK(MPI_Open_port(MPI_INFO_NULL, port));
     fabric->port_ = port;
   }
-  DBG("job " << layout.job << "." << fabric->job_rank_ << " started, rejoin " << layout.rejoin);
   if (layout.rejoin) {
     fabric->ignore_earlier_rejoins();
     fabric->publish(fabric->name("rejoin" + std::to_string(layout.job)));
@@ -180,17 +178,13 @@ void MpiFabric::start_joined() {
   }
   for (int lower = 0; lower < layout_.job; ++lower) {
     const std::string port = share(job_rank_ == 0 ? await_name(name("job" + std::to_string(lower))) : "");
-    DBG("job " << layout_.job << "." << job_rank_ << " connecting to job " << lower);
     MPI_Comm inter = connect(port);
-    DBG("job " << layout_.job << "." << job_rank_ << " connected to job " << lower);
     announce_job_index(inter);
     add_span(inter, lower);
   }
   publish(name("ready" + std::to_string(layout_.job)));
   for (int higher = layout_.job + 1; higher < jobs; ++higher) {
-    DBG("job " << layout_.job << "." << job_rank_ << " accepting");
     MPI_Comm inter = accept();
-    DBG("job " << layout_.job << "." << job_rank_ << " accepted");
     add_span(inter, receive_job_index(inter));
   }
 }
@@ -244,7 +238,6 @@ void MpiFabric::join_rejoined_jobs() {
   }
   found = share(found);
   if (found.empty()) return;
-  DBG("job " << layout_.job << "." << job_rank_ << " found " << found);
   const auto gap = found.find(' ');
   const int other = std::stoi(found.substr(0, gap));
   const std::string port = found.substr(gap + 1);
@@ -257,9 +250,7 @@ void MpiFabric::join_rejoined_jobs() {
     invited = await_name(name("invite" + suffix), port);
   }
   if (share(invited).empty()) return;
-  DBG("job " << layout_.job << "." << job_rank_ << " joining rejoined job " << other);
   MPI_Comm inter = connect(port);
-  DBG("job " << layout_.job << "." << job_rank_ << " joined rejoined job " << other);
   announce_job_index(inter);
   add_span(inter, other);
 }
@@ -277,9 +268,7 @@ void MpiFabric::accept_knocks() {
     }
   }
   if (share(knocked).empty()) return;
-  DBG("job " << layout_.job << "." << job_rank_ << " accepting knock");
   MPI_Comm inter = accept();
-  DBG("job " << layout_.job << "." << job_rank_ << " accepted knock");
   const int other = receive_job_index(inter);
   add_span(inter, other);
 }

@@ -62,11 +62,11 @@ struct Span {
 
 /// How a run is split into jobs, one per host, in topology order.
 struct JobLayout {
-  std::string run_id;            ///< names the run's ports; the same in every job
-  std::vector<int> first_ranks;  ///< job i's first run rank; increasing, first_ranks[0] == 0
-  int size = 0;                  ///< ranks in the run, over every job
-  int job = 0;                   ///< this process's job
-  bool rejoin = false;           ///< this job restarts a lost host's ranks in a running system
+  std::string run_id;                        ///< names the run's ports; the same in every job
+  std::vector<int> first_ranks;              ///< job i's first run rank; increasing, first_ranks[0] == 0
+  int size = 0;                              ///< ranks in the run, over every job
+  int job = 0;                               ///< this process's job
+  bool rejoin = false;                       ///< this job restarts a lost host's ranks in a running system
   std::chrono::milliseconds timeout{60000};  ///< for every other job's port at start
   std::chrono::milliseconds poll{250};       ///< how often names are looked up after start
   /// The job that holds `rank` (ConfigError outside the run).

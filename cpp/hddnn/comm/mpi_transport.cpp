@@ -27,9 +27,9 @@
 
 #include "hddnn/comm/link_emulator.hpp"
 #include "hddnn/comm/mpi_channel.hpp"
-#include "hddnn/comm/mpi_fabric.hpp"
 #include "hddnn/comm/mpi_check.hpp"
 #include "hddnn/comm/mpi_env.hpp"
+#include "hddnn/comm/mpi_fabric.hpp"
 #include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/handshake.hpp"
 
@@ -107,7 +107,7 @@ class MpiTransport final : public Transport {
 
   mutable std::mutex sessions_mutex_;
   std::map<int, crypto::LinkSession> sessions_;
-  std::set<int> rehello_;        // ranks routed anew: their next hello replaces the session
+  std::set<int> rehello_;         // ranks routed anew: their next hello replaces the session
   std::set<int> expected_peers_;  // ranks routed at construction: the handshake waits for them
   std::condition_variable sessions_cv_;
 

@@ -2,7 +2,7 @@
 
 
 def register(subparsers):
-    p = subparsers.add_parser("join", help="start a host's job again into a running `hddnn run --hosts` system")
+    p = subparsers.add_parser("join", help="start a host's job again into a running `hddnn run --hosts` system (experimental)")
     p.add_argument("--run", required=True, metavar="OUT.run",
                    help="the running system's folder (beside its results: OUT.run)")
     p.add_argument("--host", required=True, help="the host, as the run's hostfile names it")

@@ -43,7 +43,7 @@ def register(subparsers):
     p.add_argument("--kill-host", action="append", default=[], metavar="HOST@SECONDS",
                    help="with --hosts: SIGKILL every process of the run on HOST then (repeatable)")
     p.add_argument("--rejoin", action="append", default=[], metavar="HOST@SECONDS",
-                   help="with --hosts: start HOST's job again then, joining the running system (repeatable)")
+                   help="with --hosts: start HOST's job again then, joining the running system (experimental; repeatable)")
     p.set_defaults(func=run)
 
 
