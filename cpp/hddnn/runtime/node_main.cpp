@@ -89,7 +89,7 @@ void run_rank(const std::string& path) {
                       std::to_string(size) + " ranks were started");
   }
   runtime::check_tamper_ranks(setup.config, setup.topology.devices.size());
-  // Sections run on the CPU; a device placed on a GPU this host or build cannot give is refused.
+  // A device whose accelerator this torch or host cannot give is refused before serving.
   parallel::require_placement_available(setup.topology, rank);
   setup.coordinator = setup.topology.cloud();
   setup.transport = runtime::with_tamper_hook(
