@@ -277,7 +277,7 @@ phase_configure() {
   return "$rc"
 }
 
-GPU_TARGETS=(test_nccl test_parallel_plan _core hddnn-node)
+GPU_TARGETS=(test_nccl test_parallel_plan test_nn _core hddnn-node)
 phase_build_gpu() {  # what the GPU phases need, first
   timeout "$(budget 330)" cmake --build "$BUILD" -j "$JOBS" --target "${GPU_TARGETS[@]}" 2>&1 | tee "$WORK/build_gpu.out"
   local rc=${PIPESTATUS[0]}
@@ -302,7 +302,9 @@ phase_gpu_tests() {
   local rc=0
   HDDNN_TEST_GPU=1 timeout "$(budget 150)" ctest --test-dir "$BUILD" -L gpu -V --timeout 120 2>&1 | tee "$WORK/gpu_ctest.out"
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-  HDDNN_TEST_GPU=1 timeout "$(budget 60)" ctest --test-dir "$BUILD" -R '^DevicePlacement\.' --no-tests=error -V 2>&1 |
+  # The device-parameterised trainer and deployed-section tests run their cuda0 cases here.
+  HDDNN_TEST_GPU=1 timeout "$(budget 90)" ctest --test-dir "$BUILD" -R '^(DevicePlacement\.|Devices/NnTrainOnDevice\.)' \
+    --no-tests=error -V 2>&1 |
     tee "$WORK/placement_ctest.out"
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
   [ "$rc" -eq 0 ] || cp "$BUILD/Testing/Temporary/LastTest.log" "$OUT_DIR/gpu_ctest_LastTest.log" 2>/dev/null

@@ -1,6 +1,6 @@
 // Device-generic training: device names, the batch prefetcher, loss scaling, and the
-// trainer run with torch::Device parameters (the CPU always; CUDA devices this torch
-// shows, skipped otherwise) against the CPU run of the same seed.
+// trainer and a serving rank's deployed sections run with torch::Device parameters (the
+// CPU always; CUDA devices this torch shows, skipped otherwise) against the CPU.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,8 +13,10 @@
 #include "hddnn/nn/batch_prefetcher.hpp"
 #include "hddnn/nn/checkpoint.hpp"
 #include "hddnn/nn/device.hpp"
+#include "hddnn/nn/export.hpp"
 #include "hddnn/nn/mixed_precision.hpp"
 #include "hddnn/nn/trainer.hpp"
+#include "hddnn/runtime/deployed_model.hpp"
 #include "nn_tiny_spec.hpp"
 
 namespace {
@@ -36,8 +38,9 @@ TEST(NnDevice, NamesParseAndUnknownOnesAreRefused) {
   EXPECT_EQ(parse_device("cuda", "f"), torch::Device(torch::kCUDA, 0));
   EXPECT_EQ(parse_device("cuda:2", "f"), torch::Device(torch::kCUDA, 2));
   for (const char* bad : {"gpu", "cuda:", "CUDA", "cuda:x", "mps"})
-    EXPECT_NE(error_of([&] { parse_device(bad, "training.device"); })
-                  .find(std::string("training.device: unknown device '") + bad + "'"),
+    EXPECT_NE(error_of([&] {
+                parse_device(bad, "training.device");
+              }).find(std::string("training.device: unknown device '") + bad + "'"),
               std::string::npos)
         << bad;
 }
@@ -61,7 +64,9 @@ TEST(NnDevice, AmpNeedsCuda) {
   EXPECT_NE(error.find("training.amp: mixed precision needs a CUDA device (training.device is \"cpu\")"),
             std::string::npos)
       << error;
-  EXPECT_NE(error_of([] { train_config_from_json({{"device", "tpu"}}); }).find("unknown device 'tpu'"),
+  EXPECT_NE(error_of([] {
+              train_config_from_json({{"device", "tpu"}});
+            }).find("unknown device 'tpu'"),
             std::string::npos);
   const auto config = train_config_from_json({{"device", "cuda:1"}, {"amp", true}});
   EXPECT_EQ(to_json(config)["device"], "cuda:1");
@@ -197,6 +202,26 @@ TEST_P(NnTrainOnDevice, MixedPrecisionTrainsOnCudaOnly) {
   const auto history = fit(net, synthetic(384, 1), synthetic(96, 2), config);
   EXPECT_TRUE(std::isfinite(history.back().loss));
   EXPECT_GT(history.back().val_accuracy.at("cloud/fine"), 0.0);
+}
+
+// A serving rank's sections on the device: host tensors in and out, the CPU's answers.
+TEST_P(NnTrainOnDevice, DeployedSectionsServeOnTheDevice) {
+  Network net(parse_spec(specs::tiny_single_spec()), 9);
+  const auto dir = (std::filesystem::temp_directory_path() / ("hddnn_deployed_" + GetParam().str())).string();
+  export_network(net, dir, {"end/fine", "edge/fine", "cloud/fine"});
+  const std::vector<runtime::Tier> tiers = {runtime::Tier::kEnd, runtime::Tier::kEdge, runtime::Tier::kCloud};
+  runtime::DeployedModel here(dir, tiers, -1, GetParam()), cpu(dir, tiers);
+  EXPECT_EQ(here.device(), GetParam());
+  const auto image = torch::rand({1, 1, 28, 28});
+  const auto a = here.run(runtime::Tier::kEnd, image), b = cpu.run(runtime::Tier::kEnd, image);
+  EXPECT_TRUE(a.fine.device().is_cpu() && a.features.device().is_cpu());
+  EXPECT_TRUE(torch::allclose(a.fine, b.fine, 1e-4, 1e-4));
+  EXPECT_EQ(here.pack(runtime::Tier::kEnd, a.features), cpu.pack(runtime::Tier::kEnd, b.features));
+  const auto features = cpu.unpack(runtime::Tier::kEdge, cpu.pack(runtime::Tier::kEnd, b.features));
+  const auto c = here.run(runtime::Tier::kEdge, features), d = cpu.run(runtime::Tier::kEdge, features);
+  EXPECT_TRUE(torch::allclose(c.fine, d.fine, 1e-4, 1e-4));
+  for (const char* file : {"end.pt", "edge.pt", "cloud.pt", "manifest.json"}) std::filesystem::remove(dir + "/" + file);
+  std::filesystem::remove(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, NnTrainOnDevice,

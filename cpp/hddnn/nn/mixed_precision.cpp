@@ -23,8 +23,9 @@ AutocastScope::~AutocastScope() {
 GradScaler::GradScaler(GradScalerOptions options) : options_(options), scale_(options.initial_scale) {
   if (!(options_.initial_scale > 0) || !(options_.growth_factor > 1) || !(options_.backoff_factor > 0) ||
       !(options_.backoff_factor < 1) || options_.growth_interval < 1)
-    throw ConfigError("GradScaler: expected initial_scale > 0, growth_factor > 1, 0 < backoff_factor < 1 and "
-                      "growth_interval >= 1");
+    throw ConfigError(
+        "GradScaler: expected initial_scale > 0, growth_factor > 1, 0 < backoff_factor < 1 and "
+        "growth_interval >= 1");
 }
 
 bool GradScaler::unscale(const std::vector<torch::Tensor>& parameters) const {

@@ -118,9 +118,12 @@ StepBatch make_batch(const Run& run, const torch::Tensor& order, int64_t s, int6
     mask = device_mask(images.size(0), spec.view_count, run.config.device_dropout, generator);
   const auto [begin, length] = run.parallel.shard(batch_index.size(0));
   const auto mine = batch_index.narrow(0, begin, length);
-  StepBatch batch{images.narrow(0, begin, length), mask.defined() ? mask.narrow(0, begin, length) : mask,
-                  run.train.fine.index_select(0, mine), run.train.coarse.index_select(0, mine),
-                  generator.get_state(), batch_index.size(0)};
+  StepBatch batch{images.narrow(0, begin, length),
+                  mask.defined() ? mask.narrow(0, begin, length) : mask,
+                  run.train.fine.index_select(0, mine),
+                  run.train.coarse.index_select(0, mine),
+                  generator.get_state(),
+                  batch_index.size(0)};
   if (run.device.is_cuda())
     for (auto* t : {&batch.images, &batch.mask, &batch.fine, &batch.coarse})
       if (t->defined()) *t = t->pin_memory();
@@ -148,7 +151,8 @@ double train_step(Run& run, const StepBatch& batch) {
     const AutocastScope autocast(run.scaler.has_value());
     const auto exits = net.forward(to_device_async(batch.images, run.device), to_device_async(batch.mask, run.device));
     const double share = static_cast<double>(batch.fine.size(0) * run.parallel.size) / batch.global_size;
-    loss = share * joint_loss(exits, to_device_async(batch.fine, run.device), to_device_async(batch.coarse, run.device));
+    loss = share *
+           joint_loss(exits, to_device_async(batch.fine, run.device), to_device_async(batch.coarse, run.device));
   }
   run.optimizer.zero_grad();
   (run.scaler ? run.scaler->scale(loss) : loss).backward();
@@ -256,7 +260,8 @@ std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train
   // its profiling and differentiable-graph passes cost more than they save on these
   // small nets (steps measured ~1.5x faster without them).
   const torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
-  const torch::Device device = training_device(config.device, parallel.distributed() ? local_rank_from_environment() : 0);
+  const torch::Device device = training_device(config.device,
+                                               parallel.distributed() ? local_rank_from_environment() : 0);
   auto& state = network.training_state();
   if (state.step == 0) set_input_statistics(network, train.images);
   network.to(device);
@@ -268,8 +273,18 @@ std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train
   auto optimizer = make_optimizer(network, config);
   restore_optimizer(*optimizer, state.optimizer, device);
   const int64_t steps_per_epoch = std::max<int64_t>(1, train.fine.size(0) / config.batch_size);
-  Run run{network,   train, val_here, config, progress, parallel, *optimizer, steps_per_epoch, steps_per_epoch * config.epochs,
-          device,    config.amp ? std::optional<GradScaler>(GradScaler()) : std::nullopt};
+  Run run{network,
+          train,
+          val_here,
+          config,
+          progress,
+          parallel,
+          *optimizer,
+          steps_per_epoch,
+          steps_per_epoch * config.epochs,
+          device,
+          {}};
+  if (config.amp) run.scaler.emplace();
   for (int64_t epoch = state.step / steps_per_epoch; epoch < config.epochs; ++epoch) {
     if (config.stop_after >= 0 && state.step >= config.stop_after) break;
     run_epoch(run, epoch);
