@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # One-shot GPU check of hddnn: builds the project against the machine's pip PyTorch
 # (CUDA) with the NCCL backend, runs the GPU ctests and the whole suite, exercises
-# DistributedGradients' CUDA (NCCL) bucket path from Python, and times one-GPU
-# training steps of models/fmnist_hetero.json against the CPU. The Python of the
-# info, dist_cuda, throughput and summary phases lives in bench/gpu/check_*.py
-# (tests/python/test_gpu_check.py imports each of them).
+# DistributedGradients' CUDA (NCCL) bucket path from Python, and runs bench/gpu/run.py:
+# hddnn's trainer on the GPU against the 2-thread CPU trainer, `hddnn train --ranks 2
+# --device cuda` against 1 rank, and lab7 served with a GPU cloud against the CPU
+# cloud, into bench/results/gpu.md and gpu.json (also copied to $OUT). The Python of
+# the info, dist_cuda and summary phases lives in bench/gpu/check_*.py
+# (tests/python/test_gpu_check.py imports each of them and bench/gpu/run.py).
 #
 # Run from the repository root on a throwaway root machine with a GPU:
 #
@@ -20,7 +22,7 @@
 # skipped. .gpu/ also holds the Boost headers the mapping solvers include, Python
 # 3.12 headers (used only when the interpreter has none) and Fashion-MNIST.
 #
-# Phases (in order): deps info configure build_gpu gpu_tests dist_cuda throughput
+# Phases (in order): deps info configure build_gpu gpu_tests dist_cuda bench
 #                    build_all ctest_all pytest summary
 # Each later phase is skipped when the time left before the deadline (default 480 s
 # after the start) is too short, so the log and the figures always come back.
@@ -28,6 +30,7 @@
 #
 # Environment (all optional): OUT, PYTHON (python3), CUDA_ROOT (/usr/local/cuda),
 # HDDNN_GPU_BUILD_DIR (build-gpu), HDDNN_GPU_JOBS (16), HDDNN_GPU_DEADLINE (480),
+# HDDNN_GPU_BENCH_ARGS (arguments of bench/gpu/run.py, e.g. --quick),
 # HDDNN_NCCL_INCLUDE / HDDNN_NCCL_LIBRARY (default: the torch wheel's nvidia/nccl),
 # HDDNN_DEPS_ROOT (/; another folder unpacks there, for testing), HDDNN_DEPS_FORCE=1
 # (unpack every package, even where its libraries are installed).
@@ -51,7 +54,7 @@ JOBS=${HDDNN_GPU_JOBS:-16}
 DEADLINE=${HDDNN_GPU_DEADLINE:-480}
 DEPS_ROOT=${HDDNN_DEPS_ROOT:-/}
 DEPS_FORCE=${HDDNN_DEPS_FORCE:-0}
-PHASES="deps,info,configure,build_gpu,gpu_tests,dist_cuda,throughput,build_all,ctest_all,pytest,summary"
+PHASES="deps,info,configure,build_gpu,gpu_tests,dist_cuda,bench,build_all,ctest_all,pytest,summary"
 while [ $# -gt 0 ]; do
   case "$1" in
     --phases) PHASES="$2"; shift 2 ;;
@@ -274,7 +277,7 @@ phase_configure() {
   return "$rc"
 }
 
-GPU_TARGETS=(test_nccl test_parallel_plan _core hddnn-node)
+GPU_TARGETS=(test_nccl test_parallel_plan test_nn _core hddnn-node)
 phase_build_gpu() {  # what the GPU phases need, first
   timeout "$(budget 330)" cmake --build "$BUILD" -j "$JOBS" --target "${GPU_TARGETS[@]}" 2>&1 | tee "$WORK/build_gpu.out"
   local rc=${PIPESTATUS[0]}
@@ -299,7 +302,9 @@ phase_gpu_tests() {
   local rc=0
   HDDNN_TEST_GPU=1 timeout "$(budget 150)" ctest --test-dir "$BUILD" -L gpu -V --timeout 120 2>&1 | tee "$WORK/gpu_ctest.out"
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-  HDDNN_TEST_GPU=1 timeout "$(budget 60)" ctest --test-dir "$BUILD" -R '^DevicePlacement\.' --no-tests=error -V 2>&1 |
+  # The device-parameterised trainer and deployed-section tests run their cuda0 cases here.
+  HDDNN_TEST_GPU=1 timeout "$(budget 90)" ctest --test-dir "$BUILD" -R '^(DevicePlacement\.|Devices/NnTrainOnDevice\.)' \
+    --no-tests=error -V 2>&1 |
     tee "$WORK/placement_ctest.out"
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
   [ "$rc" -eq 0 ] || cp "$BUILD/Testing/Temporary/LastTest.log" "$OUT_DIR/gpu_ctest_LastTest.log" 2>/dev/null
@@ -333,11 +338,20 @@ phase_dist_cuda() {
     "$ROOT/models/fmnist_hetero.json"
 }
 
-# ---- throughput: one GPU against the CPU ---------------------------------------------------
+# ---- bench: training, data-parallel and serving on the GPU against the CPU ----------------
 
-phase_throughput() {
+phase_bench() {
   built || return 1
-  timeout "$(budget 150)" "$PY" "$ROOT/bench/gpu/check_throughput.py" "$ROOT/models/fmnist_hetero.json" "$WORK/throughput.json"
+  local results="$ROOT/bench/results"
+  # shellcheck disable=SC2086
+  timeout "$(budget 420)" "$PY" "$ROOT/bench/gpu/run.py" ${HDDNN_GPU_BENCH_ARGS:-} --out "$results/gpu.json" \
+    > "$results/gpu.md.tmp"
+  local rc=$?
+  [ "$rc" -eq 0 ] && mv "$results/gpu.md.tmp" "$results/gpu.md"
+  cat "$results/gpu.md" 2>/dev/null
+  cp "$results/gpu.json" "$WORK/gpu.json" 2>/dev/null
+  cp "$results/gpu.json" "$results/gpu.md" "$OUT_DIR/" 2>/dev/null
+  return "$rc"
 }
 
 # ---- summary ------------------------------------------------------------------------------
@@ -358,7 +372,7 @@ if ok configure || ! wanted configure; then
   run_phase build_gpu 120 phase_build_gpu
   run_phase gpu_tests 40 phase_gpu_tests
   run_phase dist_cuda 40 phase_dist_cuda
-  run_phase throughput 60 phase_throughput
+  run_phase bench 120 phase_bench
   run_phase build_all 60 phase_build_all
   run_phase ctest_all 60 phase_ctest_all
   run_phase pytest 60 phase_pytest

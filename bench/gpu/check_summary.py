@@ -1,5 +1,5 @@
 """The `summary` phase of scripts/gpu_check.sh: gathers what the other phases left in
-the work folder (phases.tsv, the ctest logs, dist_cuda.json, throughput.json) into one
+the work folder (phases.tsv, the ctest logs, dist_cuda.json, gpu.json of bench/gpu/run.py) into one
 JSON file and prints a summary.
 
     python bench/gpu/check_summary.py WORK_DIR OUT.json
@@ -51,7 +51,7 @@ def collect(work: str) -> dict:
     for key, log in CTEST_LOGS.items():
         res[key] = ctest(work, log)
     res["dist_cuda"] = json.loads(read(work, "dist_cuda.json") or "null")
-    res["throughput"] = json.loads(read(work, "throughput.json") or "null")
+    res["bench"] = json.loads(read(work, "gpu.json") or "null")
     return res
 
 
@@ -68,17 +68,11 @@ def print_summary(res: dict, out: str) -> None:
         print(f"  DistributedGradients on CUDA: ok={d['ok']} ({d['ms_per_step_without_average']:.2f} ms/step "
               f"without average, {d['ms_per_step_with_average']:.2f} with; {d['gradient_bytes']} B in "
               f"{d['average_buckets']} bucket)")
-    t = res["throughput"]
-    if t:
-        print(f"  throughput ({t['gpu']}, {t['cpu_threads']} CPU threads, {t['data']}):")
-        print(f"    A. hddnn C++ trainer, CPU, batch {t['cpp_trainer_cpu']['batch']}: "
-              f"{t['cpp_trainer_cpu']['steps_per_s']:.1f} steps/s")
-        for k, r in t.get("torchscript_sections", {}).items():
-            print(f"    B. exported sections (Python loop) {k:<10}: {r['steps_per_s']:8.1f} steps/s  "
-                  f"{r['samples_per_s']:9.0f} samples/s")
-        for k in ("cuda_over_cpu_b128", "cuda_over_cpu_b1024", "cuda_b128_over_cpp_trainer_cpu"):
-            if k in t:
-                print(f"    {k}: {t[k]:.1f}x")
+    b = res["bench"]
+    if b:
+        print(f"  bench/gpu on {b['gpu'] or 'no GPU'} ({b['date']}):")
+        for c in b["claims"]:
+            print(f"    {'holds' if c['holds'] else 'FAILS'}: {c['claim']}: {c['ours']} (target {c['theirs']})")
     print(f"  figures: {out}")
 
 

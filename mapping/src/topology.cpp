@@ -96,11 +96,12 @@ Device parse_device(const FieldReader& fields, const std::vector<std::string>& n
       if (!view.is_number_integer() || view.get<long long>() < 0) fields.fail("views", "a list of view indices >= 0");
       device.views.push_back(view.get<int>());
     }
-  if (fields.has("device")) {
-    device.device = fields.string("device");
+  if (fields.has("accelerator")) {
+    device.accelerator = fields.string("accelerator");
     static const std::regex accepted("cpu|cuda(:[0-9]{1,4})?");
-    if (!std::regex_match(*device.device, accepted))
-      throw ConfigError(where + ".device: '" + *device.device + "' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
+    if (!std::regex_match(*device.accelerator, accepted))
+      throw ConfigError(where + ".accelerator: unknown accelerator '" + *device.accelerator +
+                        "' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
   }
   return device;
 }
@@ -167,7 +168,7 @@ json topology_to_json(const Topology& topology) {
                   {"idle_w", device.idle_w},
                   {"radio_nj_per_byte", device.radio_nj_per_byte}};
     if (!device.views.empty()) entry["views"] = device.views;
-    if (device.device) entry["device"] = *device.device;
+    if (device.accelerator) entry["accelerator"] = *device.accelerator;
     devices.push_back(entry);
   }
   return {{"devices", devices}};

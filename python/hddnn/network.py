@@ -94,8 +94,11 @@ class Network:
 
         settings: batch_size, optimizer (adam|sgd), lr, weight_decay, schedule
         (onecycle|cosine|constant), warmup, augment, device_dropout, seed, threads,
-        checkpoint (path), checkpoint_every (steps), stop_after (steps). Unset ones
-        come from the spec's "training" object, then the defaults.
+        checkpoint (path), checkpoint_every (steps), stop_after (steps), device ("cpu",
+        "cuda": the GPU of this rank's local rank, "cuda:N"), amp (mixed precision,
+        CUDA only). Unset ones come from the spec's "training" object, then the
+        defaults. The network trains on the device and is back on the CPU afterwards;
+        a device this torch cannot give, or amp on the CPU, is a ConfigError.
         Returns the history: one dict per epoch (loss, lr, seconds, val_accuracy).
 
         distributed: every rank of an mpirun job calls fit with the same arguments;

@@ -7,6 +7,7 @@
 #include "comm_mpi_main.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/parallel/distributed_gradients.hpp"
+#include "hddnn/parallel/shared_devices.hpp"
 
 namespace {
 
@@ -48,6 +49,16 @@ TEST(DistributedGradients, MixedSizesAreAveragedForEveryBucketSize) {
     std::size_t expected_buckets = bucket_bytes == 4 ? tensors.size() : bucket_bytes == 64 ? 6 : 2;
     EXPECT_EQ(gradients.last_bucket_count(), expected_buckets) << "bucket_bytes " << bucket_bytes;
   }
+}
+
+TEST(DistributedGradients, RanksOnOneHostShareADeviceOnlyWhenTheyNameTheSameOne) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  EXPECT_TRUE(hddnn::parallel::ranks_share_a_device(MPI_COMM_WORLD, 0));  // every rank on this host, device 0
+  EXPECT_FALSE(hddnn::parallel::ranks_share_a_device(MPI_COMM_WORLD, rank));
+  DistributedGradients gradients(MPI_COMM_WORLD);
+  gradients.average_tensors({torch::ones({3})});
+  EXPECT_EQ(gradients.cuda_path(), "none yet");  // decided at the first CUDA tensor only
 }
 
 TEST(DistributedGradients, RefusesIntegerTensors) {

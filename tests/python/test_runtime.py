@@ -281,6 +281,22 @@ def test_killed_camera_loses_nothing_and_the_aggregator_goes_on_without_its_view
     assert results["multi_view"]["answered_with_views_absent"] >= len(after)
 
 
+def test_unknown_accelerator_is_refused_naming_the_device(model, tmp_path):
+    topology = changed_topology(tmp_path, lambda t: t["devices"][3].update(accelerator="tpu"))
+    with pytest.raises(ConfigError, match=r"'cloud'\)\.accelerator: unknown accelerator 'tpu'"):
+        run(model, topology, scheme="end", rate=1, duration=1)
+
+
+def test_a_cuda_accelerator_this_torch_lacks_fails_before_serving(model, tmp_path):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this torch has CUDA")
+    topology = changed_topology(tmp_path, lambda t: t["devices"][3].update(accelerator="cuda"))
+    with pytest.raises(ConfigError, match=r"device 'cloud' \(rank 3\)\.accelerator is \"cuda:0\" but this torch "
+                                          r"has no usable CUDA"):
+        run(model, topology, scheme="end-cloud", rate=5, duration=1)
+
+
 def test_views_of_model_and_topology_must_agree(model, quad_model):
     with pytest.raises(ConfigError, match="single-view model"):
         run(model, QUAD_TOPOLOGY, scheme="end", rate=1, duration=1)

@@ -40,7 +40,7 @@ void restore_meta(Network& network, const nlohmann::json& meta) {
 void save_network(Network& network, const std::string& path) {
   torch::serialize::OutputArchive archive;
   archive.write("meta", text_tensor(meta_of(network).dump()));
-  for (const auto& [name, tensor] : network.state()) archive.write("state." + name, tensor.detach());
+  for (const auto& [name, tensor] : network.state()) archive.write("state." + name, tensor.detach().cpu());
   if (network.training_state().optimizer.defined()) archive.write("optimizer", network.training_state().optimizer);
   const std::string temporary = path + ".tmp";
   archive.save_to(temporary);
@@ -53,7 +53,7 @@ Network load_network(const std::string& path) {
   torch::Tensor meta_text;
   nlohmann::json meta;
   try {
-    archive.load_from(path);
+    archive.load_from(path, torch::Device(torch::kCPU));  // written from any device, read on the CPU
     archive.read("meta", meta_text);
     meta = nlohmann::json::parse(tensor_text(meta_text));
   } catch (const std::exception& e) {

@@ -48,7 +48,7 @@ std::vector<c10::Dict<std::string, torch::Tensor>> Network::section_outputs(
   for (size_t s = device_count_; s < sections_.size(); ++s) {
     std::vector<c10::IValue> args;
     if (s == device_count_ && spec_.view_count > 1) {
-      const auto present = mask.defined() ? mask : torch::ones({views.size(0), spec_.view_count});
+      const auto present = mask.defined() ? mask : torch::ones({views.size(0), spec_.view_count}, views.options());
       args = {torch::stack(device_features, 1), present.to(torch::kFloat32)};
     } else {
       args = {carried};
@@ -96,6 +96,11 @@ std::vector<torch::Tensor> Network::float_buffers() {
 
 void Network::train(bool on) {
   for (auto& s : sections_) s.module.train(on);
+}
+
+void Network::to(const torch::Device& device) {
+  for (auto& s : sections_) s.module.to(device);
+  device_ = device;
 }
 
 void Network::set_input_normalization(double mean, double std) {

@@ -55,6 +55,11 @@ class Network {
   /// Floating-point buffers of every section (batchnorm running statistics, ...).
   std::vector<torch::Tensor> float_buffers();
   void train(bool on);
+  /// Moves every parameter and buffer to `device`, in place (tensors keep their
+  /// identity, so an optimizer made before or after sees them). Inputs must follow.
+  void to(const torch::Device& device);
+  /// Where the parameters live (the CPU until to() moves them).
+  torch::Device device() const { return device_; }
   void set_input_normalization(double mean, double std);
   std::pair<double, double> input_normalization() const;
 
@@ -75,6 +80,7 @@ class Network {
   size_t device_count_ = 1;  ///< sections_ that are device branches (first spec section)
   TrainingState training_;
   std::vector<double> thresholds_;
+  torch::Device device_ = torch::kCPU;
 };
 
 }  // namespace hddnn::nn

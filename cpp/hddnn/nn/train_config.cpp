@@ -1,6 +1,7 @@
 #include "hddnn/nn/train_config.hpp"
 
 #include "hddnn/errors.hpp"
+#include "hddnn/nn/device.hpp"
 
 namespace hddnn::nn {
 namespace {
@@ -34,6 +35,8 @@ TrainConfig train_config_from_json(const nlohmann::json& j, TrainConfig c) {
     else if (k == "checkpoint") take(j, k, c.checkpoint);
     else if (k == "checkpoint_every") take(j, k, c.checkpoint_every);
     else if (k == "stop_after") take(j, k, c.stop_after);
+    else if (k == "device") take(j, k, c.device);
+    else if (k == "amp") take(j, k, c.amp);
     else throw ConfigError("training." + k + ": unknown setting");
   }
   if (c.optimizer != "adam" && c.optimizer != "sgd")
@@ -44,6 +47,9 @@ TrainConfig train_config_from_json(const nlohmann::json& j, TrainConfig c) {
   if (c.batch_size < 1) throw ConfigError("training.batch_size: must be >= 1");
   if (c.device_dropout < 0.0 || c.device_dropout >= 1.0)
     throw ConfigError("training.device_dropout: must be in [0, 1)");
+  const bool cuda = parse_device(c.device, "training.device").is_cuda();
+  if (c.amp && !cuda)
+    throw ConfigError("training.amp: mixed precision needs a CUDA device (training.device is \"" + c.device + "\")");
   return c;
 }
 
@@ -61,7 +67,9 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"threads", c.threads},
           {"checkpoint", c.checkpoint},
           {"checkpoint_every", c.checkpoint_every},
-          {"stop_after", c.stop_after}};
+          {"stop_after", c.stop_after},
+          {"device", c.device},
+          {"amp", c.amp}};
 }
 
 nlohmann::json to_json(const EpochRecord& r) {

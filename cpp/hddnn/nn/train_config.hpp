@@ -29,6 +29,8 @@ struct TrainConfig {
   std::string checkpoint;          ///< path written atomically during training ("" = none)
   int64_t checkpoint_every = 200;  ///< steps between checkpoints (and at each epoch end)
   int64_t stop_after = -1;         ///< stop after this many steps in total, as an interruption would
+  std::string device = "cpu";      ///< cpu | cuda (each rank its GPU by local rank) | cuda:N
+  bool amp = false;                ///< mixed precision (CUDA autocast and loss scaling); CUDA only
 };
 
 TrainConfig train_config_from_json(const nlohmann::json& json, TrainConfig base = {});

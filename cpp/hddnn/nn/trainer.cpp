@@ -1,5 +1,6 @@
 #include "hddnn/nn/trainer.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/torch.h>
 
@@ -9,8 +10,11 @@
 #include <sstream>
 #include <thread>
 
+#include "hddnn/nn/batch_prefetcher.hpp"
 #include "hddnn/nn/checkpoint.hpp"
+#include "hddnn/nn/device.hpp"
 #include "hddnn/nn/evaluation.hpp"
+#include "hddnn/nn/mixed_precision.hpp"
 
 namespace hddnn::nn {
 namespace {
@@ -25,11 +29,11 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(Network& network, const 
                                                torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
 }
 
-void restore_optimizer(torch::optim::Optimizer& optimizer, const torch::Tensor& blob) {
+void restore_optimizer(torch::optim::Optimizer& optimizer, const torch::Tensor& blob, const torch::Device& device) {
   if (!blob.defined()) return;
   std::istringstream in(std::string(reinterpret_cast<const char*>(blob.data_ptr<uint8_t>()), blob.numel()));
   torch::serialize::InputArchive archive;
-  archive.load_from(in);
+  archive.load_from(in, device);  // the state follows the parameters, whichever device wrote it
   optimizer.load(archive);
 }
 
@@ -53,27 +57,28 @@ double learning_rate(const TrainConfig& c, int64_t step, int64_t total) {
 
 // Random shifts of up to kShift pixels (zero fill) per sample, and for one-view
 // networks random horizontal flips.
-torch::Tensor augment(const torch::Tensor& images, bool flips) {
+torch::Tensor augment(const torch::Tensor& images, bool flips, at::Generator& generator) {
   const int64_t h = images.size(-2), w = images.size(-1);
   const auto padded = torch::constant_pad_nd(images, {kShift, kShift, kShift, kShift});
-  const auto offsets = torch::randint(0, 2 * kShift + 1, {images.size(0), 2}, torch::kInt64);
+  const auto offsets = torch::randint(0, 2 * kShift + 1, {images.size(0), 2}, generator, torch::kInt64);
   auto out = torch::empty_like(images);
   const auto* o = offsets.data_ptr<int64_t>();
   for (int64_t n = 0; n < images.size(0); ++n)
     out[n].copy_(padded[n].narrow(-2, o[2 * n], h).narrow(-1, o[2 * n + 1], w));
   if (!flips) return out;
-  const auto flip = torch::rand({images.size(0)}) < 0.5;
+  const auto flip = torch::rand({images.size(0)}, generator) < 0.5;
   const auto shape = std::vector<int64_t>{images.size(0), 1, 1, 1, 1};
   return torch::where(flip.view(shape), out.flip({-1}), out);
 }
 
-torch::Tensor device_mask(int64_t batch, int64_t views, double dropout) {
-  auto mask = (torch::rand({batch, views}) >= dropout).to(torch::kFloat32);
+torch::Tensor device_mask(int64_t batch, int64_t views, double dropout, at::Generator& generator) {
+  auto mask = (torch::rand({batch, views}, generator) >= dropout).to(torch::kFloat32);
   const auto none = mask.sum(1) == 0;
   return torch::where(none.unsqueeze(1), torch::ones_like(mask), mask);
 }
 
-void seed_for(uint64_t seed, int64_t salt) { torch::manual_seed(seed * 1000003ULL + static_cast<uint64_t>(salt)); }
+uint64_t seed_of(uint64_t seed, int64_t salt) { return seed * 1000003ULL + static_cast<uint64_t>(salt); }
+void seed_for(uint64_t seed, int64_t salt) { torch::manual_seed(seed_of(seed, salt)); }
 
 struct Run {
   Network& network;
@@ -85,33 +90,75 @@ struct Run {
   torch::optim::Optimizer& optimizer;
   int64_t steps_per_epoch;
   int64_t total_steps;
+  torch::Device device;
+  std::optional<GradScaler> scaler;  ///< with config.amp
 };
 
-// One step on this rank's share of the global batch `batch_index`. Augmentation and
-// masks are drawn for the whole global batch, so every rank sees the samples a single
-// process would; the loss is weighted by the share's size so that the mean of the
-// ranks' gradients is the global batch's gradient.
-double train_step(Run& run, const torch::Tensor& batch_index) {
-  auto& net = run.network;
-  const auto& spec = net.spec();
+// --- device-generic steps: batches made ahead on the host, trained on run.device ---
+
+// This rank's share of one global batch, made by the prefetcher's thread in host memory
+// (pinned when the device is CUDA), and the CPU random state the step's draws leave.
+struct StepBatch {
+  torch::Tensor images, mask, fine, coarse;
+  torch::Tensor rng_state;
+  int64_t global_size = 0;
+};
+
+// Augmentation and masks are drawn for the whole global batch from a generator seeded
+// by the step, so every rank sees the samples a single process would, and the default
+// generator continues from the same state (dropout) as if it had drawn them itself.
+StepBatch make_batch(const Run& run, const torch::Tensor& order, int64_t s, int64_t step) {
+  const auto& spec = run.network.spec();
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(seed_of(run.config.seed, step));
+  const auto batch_index = order.slice(0, s * run.config.batch_size, (s + 1) * run.config.batch_size);
   auto images = run.train.images.index_select(0, batch_index);
-  if (run.config.augment) images = augment(images, spec.view_count == 1);
+  if (run.config.augment) images = augment(images, spec.view_count == 1, generator);
   torch::Tensor mask;
   if (spec.view_count > 1 && run.config.device_dropout > 0.0)
-    mask = device_mask(images.size(0), spec.view_count, run.config.device_dropout);
-  const int64_t batch = batch_index.size(0);
-  const auto [begin, length] = run.parallel.shard(batch);
+    mask = device_mask(images.size(0), spec.view_count, run.config.device_dropout, generator);
+  const auto [begin, length] = run.parallel.shard(batch_index.size(0));
   const auto mine = batch_index.narrow(0, begin, length);
-  if (mask.defined()) mask = mask.narrow(0, begin, length);
+  StepBatch batch{images.narrow(0, begin, length),
+                  mask.defined() ? mask.narrow(0, begin, length) : mask,
+                  run.train.fine.index_select(0, mine),
+                  run.train.coarse.index_select(0, mine),
+                  generator.get_state(),
+                  batch_index.size(0)};
+  if (run.device.is_cuda())
+    for (auto* t : {&batch.images, &batch.mask, &batch.fine, &batch.coarse})
+      if (t->defined()) *t = t->pin_memory();
+  return batch;
+}
+
+void continue_random_state(const Run& run, const StepBatch& batch, int64_t step) {
+  seed_for(run.config.seed, step);  // CUDA generators too (dropout on the device)
+  auto generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(batch.rng_state);
+}
+
+torch::Tensor to_device_async(const torch::Tensor& tensor, const torch::Device& device) {
+  return tensor.defined() ? tensor.to(device, /*non_blocking=*/true) : tensor;
+}
+
+// One step on this rank's share of a global batch. The loss is weighted by the share's
+// size so that the mean of the ranks' gradients is the global batch's gradient.
+double train_step(Run& run, const StepBatch& batch) {
+  auto& net = run.network;
   net.train(true);
-  const auto exits = net.forward(images.narrow(0, begin, length), mask);
-  const double share = static_cast<double>(length * run.parallel.size) / batch;
-  const auto loss = share *
-                    joint_loss(exits, run.train.fine.index_select(0, mine), run.train.coarse.index_select(0, mine));
+  torch::Tensor loss;
+  {
+    const AutocastScope autocast(run.scaler.has_value());
+    const auto exits = net.forward(to_device_async(batch.images, run.device), to_device_async(batch.mask, run.device));
+    const double share = static_cast<double>(batch.fine.size(0) * run.parallel.size) / batch.global_size;
+    loss = share *
+           joint_loss(exits, to_device_async(batch.fine, run.device), to_device_async(batch.coarse, run.device));
+  }
   run.optimizer.zero_grad();
-  loss.backward();
+  (run.scaler ? run.scaler->scale(loss) : loss).backward();
   if (run.parallel.distributed()) run.parallel.average_gradients(net.parameters());
-  run.optimizer.step();
+  if (run.scaler) run.scaler->step(run.optimizer, net.parameters());
+  else run.optimizer.step();
   return loss.item<double>();
 }
 
@@ -166,12 +213,17 @@ void run_epoch(Run& run, int64_t epoch) {
   seed_for(run.config.seed, -1 - epoch);
   const auto order = torch::randperm(run.train.fine.size(0), torch::kInt64);
   const auto started = std::chrono::steady_clock::now();
-  for (int64_t s = state.step % run.steps_per_epoch; s < run.steps_per_epoch; ++s) {
+  const int64_t first = state.step % run.steps_per_epoch, epoch_start = state.step - first;
+  BatchPrefetcher<StepBatch> batches(
+      [&run, &order, epoch_start](int64_t s) { return make_batch(run, order, s, epoch_start + s); }, first,
+      run.steps_per_epoch);
+  for (int64_t s = first; s < run.steps_per_epoch; ++s) {
     if (run.config.stop_after >= 0 && state.step >= run.config.stop_after) return;
     for (auto& group : run.optimizer.param_groups())
       group.options().set_lr(learning_rate(run.config, state.step, run.total_steps));
-    seed_for(run.config.seed, state.step);
-    const double loss = train_step(run, order.slice(0, s * run.config.batch_size, (s + 1) * run.config.batch_size));
+    const StepBatch batch = batches.next();
+    continue_random_state(run, batch, state.step);
+    const double loss = train_step(run, batch);
     state.loss_sum += loss;
     ++state.step;
     const bool closes = s + 1 == run.steps_per_epoch;
@@ -208,23 +260,38 @@ std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train
   // its profiling and differentiable-graph passes cost more than they save on these
   // small nets (steps measured ~1.5x faster without them).
   const torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
+  const torch::Device device = training_device(config.device,
+                                               parallel.distributed() ? local_rank_from_environment() : 0);
   auto& state = network.training_state();
   if (state.step == 0) set_input_statistics(network, train.images);
+  network.to(device);
+  const data::LabelledImages val_here = on_device(val, device);
   if (parallel.distributed()) {
     parallel.broadcast(network.parameters());
     parallel.broadcast(network.float_buffers());
   }
   auto optimizer = make_optimizer(network, config);
-  restore_optimizer(*optimizer, state.optimizer);
+  restore_optimizer(*optimizer, state.optimizer, device);
   const int64_t steps_per_epoch = std::max<int64_t>(1, train.fine.size(0) / config.batch_size);
-  Run run{
-      network, train, val, config, progress, parallel, *optimizer, steps_per_epoch, steps_per_epoch * config.epochs};
+  Run run{network,
+          train,
+          val_here,
+          config,
+          progress,
+          parallel,
+          *optimizer,
+          steps_per_epoch,
+          steps_per_epoch * config.epochs,
+          device,
+          {}};
+  if (config.amp) run.scaler.emplace();
   for (int64_t epoch = state.step / steps_per_epoch; epoch < config.epochs; ++epoch) {
     if (config.stop_after >= 0 && state.step >= config.stop_after) break;
     run_epoch(run, epoch);
   }
   state.optimizer = snapshot_optimizer(*optimizer);
   network.train(false);
+  network.to(torch::kCPU);
   return state.history;
 }
 

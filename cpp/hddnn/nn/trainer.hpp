@@ -9,6 +9,14 @@
 // atomically (temp file, then rename). The progress callback runs on the calling
 // thread between steps; exceptions it throws end the run and propagate.
 // With a distributed DataParallel, fit is collective: see data_parallel.hpp.
+// Devices: fit trains on config.device (nn/device.hpp; "cuda" gives each rank the GPU
+// of its local rank) and leaves the network on the CPU when it returns. A background
+// thread makes each step's batch one step ahead (indexing, augmentation, pinned host
+// memory on CUDA; batch_prefetcher.hpp), copied to the device without blocking; its
+// draws come from a generator seeded by the step, so a CPU run takes the same steps,
+// bit for bit, as one without prefetching. config.amp (CUDA only) runs forward under
+// autocast with dynamic loss scaling (mixed_precision.hpp); the scale starts afresh
+// on resume.
 #pragma once
 
 #include <functional>

@@ -1,23 +1,23 @@
-// Device placement of a topology on this host: whether the device a rank is
-// asked to run on ("device": "cpu" | "cuda" | "cuda:N" in the topology file) exists
-// in this build and on this machine. Checked once at start-up, before any section
-// is placed, so a topology naming a GPU fails with a ConfigError on a host or build
-// without one instead of reaching CUDA code (CI has no GPU).
+// Device placement of a topology on this host: where a rank runs its sections
+// ("accelerator": "cpu" | "cuda" | "cuda:N" in the topology file; the CPU when absent)
+// and whether this torch and host can give it. Checked once at start-up, before any
+// section is placed or any request served, so a topology naming a GPU fails with a
+// ConfigError on a CPU-only torch or a host without that GPU instead of reaching CUDA
+// code (CI has no GPU).
 #pragma once
 
-#include <string>
+#include <torch/types.h>
 
 #include "hddnn/mapping/topology.hpp"
 
 namespace hddnn::parallel {
 
-/// CUDA device index named by a topology device field: -1 for "cpu" or no field,
-/// 0 for "cuda", N for "cuda:N" (the syntax was checked by parse_topology).
-int cuda_index(const mapping::Device& device);
+/// The torch device a topology device's "accelerator" names (the syntax was checked
+/// by parse_topology): the CPU without one, cuda:0 for "cuda".
+torch::Device accelerator_of(const mapping::Device& device);
 
 /// ConfigError naming the topology, the device, the rank and the field when rank's
-/// device asks for CUDA but this build has no CUDA support (HDDNN_WITH_NCCL off) or
-/// the CUDA device is not visible on this host.
+/// accelerator is CUDA but this torch has no CUDA or the device is not visible here.
 void require_placement_available(const mapping::Topology& topology, int rank);
 
 }  // namespace hddnn::parallel

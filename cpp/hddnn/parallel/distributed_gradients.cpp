@@ -1,10 +1,12 @@
 #include "hddnn/parallel/distributed_gradients.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "hddnn/errors.hpp"
 #ifdef HDDNN_WITH_NCCL
 #include "hddnn/comm/nccl/nccl_collectives.hpp"
+#include "hddnn/parallel/shared_devices.hpp"
 #endif
 
 namespace hddnn::parallel {
@@ -48,18 +50,35 @@ DistributedGradients::DistributedGradients(MPI_Comm comm, DistributedOptions opt
 
 DistributedGradients::~DistributedGradients() = default;
 
-comm::Collectives& DistributedGradients::backend_for(const torch::Tensor& tensor) {
-  if (!tensor.is_cuda()) return mpi_;
+void DistributedGradients::choose_cuda_path(const std::vector<torch::Tensor>& tensors) {
+  if (cuda_path_ != CudaPath::kUndecided) return;
+  auto cuda = std::find_if(tensors.begin(), tensors.end(), [](const torch::Tensor& t) { return t.is_cuda(); });
+  if (cuda == tensors.end()) return;
+  cuda_path_ = CudaPath::kHostStaged;
 #ifdef HDDNN_WITH_NCCL
-  if (!nccl_) nccl_ = std::make_unique<comm::nccl::NcclCollectives>(mpi_.communicator(), tensor.get_device());
-  return *nccl_;
-#else
-  throw CommError("CUDA tensor on " + tensor.device().str() +
-                  ": this build has no NCCL backend (configure with -DHDDNN_WITH_NCCL=ON)");
+  if (!ranks_share_a_device(mpi_.communicator(), cuda->get_device())) {
+    nccl_ = std::make_unique<comm::nccl::NcclCollectives>(mpi_.communicator(), cuda->get_device());
+    cuda_path_ = CudaPath::kNccl;
+  }
 #endif
 }
 
-std::vector<Bucket> DistributedGradients::plan(const std::vector<torch::Tensor>& tensors) const {
+std::string DistributedGradients::cuda_path() const {
+  switch (cuda_path_) {
+    case CudaPath::kNccl: return "nccl";
+    case CudaPath::kHostStaged: return "host-staged mpi";
+    default: return "none yet";
+  }
+}
+
+// The buffer MPI reduces for `flat`: itself on the host, a host copy of a CUDA buffer
+// NCCL does not take; undefined when NCCL reduces it in place.
+torch::Tensor DistributedGradients::host_buffer(const torch::Tensor& flat) const {
+  if (!flat.is_cuda()) return flat;
+  return cuda_path_ == CudaPath::kNccl ? torch::Tensor() : flat.to(torch::kCPU);
+}
+
+std::vector<Bucket> DistributedGradients::plan(const std::vector<torch::Tensor>& tensors) {
   std::vector<TensorSlot> slots;
   slots.reserve(tensors.size());
   for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -67,21 +86,23 @@ std::vector<Bucket> DistributedGradients::plan(const std::vector<torch::Tensor>&
     slots.push_back(
         {static_cast<std::size_t>(tensors[i].numel()) * tensors[i].element_size(), group_of(tensors[i], i)});
   }
+  choose_cuda_path(tensors);
   return plan_buckets(slots, options_.bucket_bytes);
 }
 
 void DistributedGradients::reduce_mean(const std::vector<torch::Tensor>& tensors) {
   std::vector<Bucket> buckets = plan(tensors);
-  std::vector<torch::Tensor> flats;
+  std::vector<torch::Tensor> flats, hosts;
   for (const Bucket& bucket : buckets) {
     flats.push_back(flatten(tensors, bucket));
-    const torch::Tensor& flat = flats.back();
-    comm::DType dtype = dtype_of(flat, bucket.members.front());
-    if (flat.is_cuda()) backend_for(flat).allreduce_sum(flat.data_ptr(), flat.numel(), dtype);
-    else mpi_.start_allreduce_sum(flat.data_ptr(), flat.numel(), dtype);  // all CPU buckets in flight together
+    hosts.push_back(host_buffer(flats.back()));
+    comm::DType dtype = dtype_of(flats.back(), bucket.members.front());
+    if (!hosts.back().defined()) nccl_->allreduce_sum(flats.back().data_ptr(), flats.back().numel(), dtype);
+    else mpi_.start_allreduce_sum(hosts.back().data_ptr(), hosts.back().numel(), dtype);  // all in flight together
   }
   mpi_.wait_all();
   for (std::size_t b = 0; b < buckets.size(); ++b) {
+    if (hosts[b].defined() && !hosts[b].is_same(flats[b])) flats[b].copy_(hosts[b]);
     flats[b].div_(static_cast<double>(size()));
     copy_back(flats[b], tensors, buckets[b]);
   }
@@ -103,8 +124,11 @@ void DistributedGradients::average(const std::vector<torch::Tensor>& parameters)
 void DistributedGradients::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
   std::vector<Bucket> buckets = plan(tensors);
   for (const Bucket& bucket : buckets) {
-    torch::Tensor flat = flatten(tensors, bucket);
-    backend_for(flat).broadcast(flat.data_ptr(), flat.numel(), dtype_of(flat, bucket.members.front()), root);
+    torch::Tensor flat = flatten(tensors, bucket), host = host_buffer(flat);
+    comm::Collectives& backend = host.defined() ? static_cast<comm::Collectives&>(mpi_) : *nccl_;
+    torch::Tensor& buffer = host.defined() ? host : flat;
+    backend.broadcast(buffer.data_ptr(), buffer.numel(), dtype_of(flat, bucket.members.front()), root);
+    if (!buffer.is_same(flat)) flat.copy_(buffer);
     copy_back(flat, tensors, bucket);
   }
   last_buckets_ = buckets.size();

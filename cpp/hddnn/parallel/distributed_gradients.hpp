@@ -6,9 +6,12 @@
 // Tensors are fused into buckets of at most `bucket_bytes` (bucket_plan.hpp), each
 // flattened into one contiguous buffer, reduced with one collective and copied
 // back. CPU tensors go through MPI (MpiCollectives: one MPI_Iallreduce per bucket,
-// all in flight together, then a single wait); CUDA tensors through NCCL
+// all in flight together, then a single wait). CUDA tensors go through NCCL
 // (NcclCollectives, created on first use for the tensors' device) when built with
-// HDDNN_WITH_NCCL, and raise CommError otherwise. float32 and float64 only.
+// HDDNN_WITH_NCCL and every rank has a GPU of its own; otherwise (no NCCL in the build,
+// or ranks sharing a GPU, which NCCL refuses: shared_devices.hpp) each bucket is copied
+// to the host, reduced by MPI and copied back ("host-staged"). The choice is made once,
+// collectively, at the first call with a CUDA tensor. float32 and float64 only.
 //
 // Cross-rank contract: construction is collective over `comm` (it duplicates it).
 // Every rank calls average/broadcast in the same order with the same list of
@@ -23,6 +26,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "hddnn/comm/collectives.hpp"
@@ -52,15 +56,20 @@ class DistributedGradients {
 
   /// Buckets used by the last average/broadcast (for tests and benchmarks).
   std::size_t last_bucket_count() const { return last_buckets_; }
+  /// How CUDA tensors are reduced: "nccl", "host-staged mpi", or "none yet".
+  std::string cuda_path() const;
 
  private:
-  comm::Collectives& backend_for(const torch::Tensor& tensor);
-  std::vector<Bucket> plan(const std::vector<torch::Tensor>& tensors) const;
+  enum class CudaPath { kUndecided, kNccl, kHostStaged };
+  void choose_cuda_path(const std::vector<torch::Tensor>& tensors);  // collective, once
+  torch::Tensor host_buffer(const torch::Tensor& flat) const;
+  std::vector<Bucket> plan(const std::vector<torch::Tensor>& tensors);
   void reduce_mean(const std::vector<torch::Tensor>& tensors);
 
   comm::MpiCollectives mpi_;
   DistributedOptions options_;
   std::unique_ptr<comm::Collectives> nccl_;
+  CudaPath cuda_path_ = CudaPath::kUndecided;
   std::size_t last_buckets_ = 0;
 };
 

@@ -45,8 +45,12 @@ struct DeployedModel::Section {
   double coarse_threshold = 0;                                 ///< of its coarse exit, if any
 };
 
-DeployedModel::DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers, int view)
-    : manifest_(read_manifest(export_dir)), dir_(export_dir), view_count_(manifest_.value("view_count", 1)) {
+DeployedModel::DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers, int view,
+                             torch::Device device)
+    : manifest_(read_manifest(export_dir)),
+      dir_(export_dir),
+      view_count_(manifest_.value("view_count", 1)),
+      device_(device) {
   const bool runs_end = std::find(tiers.begin(), tiers.end(), Tier::kEnd) != tiers.end();
   if (runs_end) check_view(view);
   for (Tier tier : kChain) {
@@ -86,7 +90,7 @@ std::string DeployedModel::section_name(Tier tier, int view) const {
 void DeployedModel::load_module(Section& section) const {
   const std::string path = dir_ + "/" + section.name + ".pt";
   try {
-    section.module = torch::jit::load(path);
+    section.module = torch::jit::load(path, device_);
   } catch (const c10::Error& e) {
     throw ConfigError(path + ": cannot load TorchScript section: " + e.what_without_backtrace());
   }
@@ -109,11 +113,11 @@ SectionResult DeployedModel::run(Tier tier, const torch::Tensor& input, const to
   torch::NoGradGuard no_grad;
   auto& section = *sections_.at(tier);
   if (!section.loaded) throw ConfigError("section '" + tier_name(tier) + "' is not loaded on this rank");
-  std::vector<torch::jit::IValue> inputs = {input};
-  if (section.aggregates) inputs.emplace_back(mask.defined() ? mask : torch::ones({1, view_count_}));
+  std::vector<torch::jit::IValue> inputs = {input.to(device_)};
+  if (section.aggregates) inputs.emplace_back((mask.defined() ? mask : torch::ones({1, view_count_})).to(device_));
   auto out = section.module.forward(inputs).toGenericDict();
-  c10::Dict<std::string, torch::Tensor> dict;
-  for (const auto& item : out) dict.insert(item.key().toStringRef(), item.value().toTensor());
+  c10::Dict<std::string, torch::Tensor> dict;  // on the host: the copies wait for the section to finish
+  for (const auto& item : out) dict.insert(item.key().toStringRef(), item.value().toTensor().to(torch::kCPU));
   return {tensor_or_empty(dict, "fine"), tensor_or_empty(dict, "coarse"), tensor_or_empty(dict, "features")};
 }
 

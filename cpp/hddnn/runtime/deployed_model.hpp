@@ -12,6 +12,9 @@
 // pack()/unpack() give the wire form of the features crossing a boundary, exactly
 // as the manifest's quantization and shape say. Torch runs single-threaded here, so that
 // the thread's CPU time measures a section's compute.
+// Device: the sections run on `device` (a GPU for a topology device naming an
+// accelerator); run() takes and returns host tensors, copying in and out, so packing,
+// unpacking and the exit policy stay on the host.
 #pragma once
 
 #include <torch/script.h>
@@ -43,11 +46,14 @@ class DeployedModel {
  public:
   /// Loads manifest.json and the sections in `tiers` from `export_dir`; `view` is the
   /// view an end device of a multi-view model sees (-1: a single-view device).
-  DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers, int view = -1);
+  DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers, int view = -1,
+                torch::Device device = torch::kCPU);
 
   /// `mask` (1 x V, 1 = view present) is for the aggregating section of a multi-view model.
   SectionResult run(Tier tier, const torch::Tensor& input, const torch::Tensor& mask = {});
   int view_count() const { return view_count_; }
+  /// Where the sections run.
+  torch::Device device() const { return device_; }
   /// The views' name (single, quadrants, grid6), as the data reader takes it.
   std::string views() const { return manifest_.value("views", "single"); }
   /// The aggregating section's input and mask from each view's packed features (empty = absent).
@@ -71,6 +77,7 @@ class DeployedModel {
   nlohmann::json manifest_;
   std::string dir_;
   int view_count_ = 1;
+  torch::Device device_ = torch::kCPU;
 };
 
 }  // namespace hddnn::runtime

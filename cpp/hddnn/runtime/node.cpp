@@ -2,11 +2,13 @@
 
 #include <time.h>
 
+#include <chrono>
 #include <thread>
 
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/mapping/profile.hpp"
+#include "hddnn/parallel/device_placement.hpp"
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/tampering_transport.hpp"
 
@@ -17,6 +19,13 @@ double thread_cpu_ms() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// What a section's compute time is read from: the thread's CPU time on the CPU; on an
+// accelerator the wall time until its outputs are on the host (the thread waits).
+double work_clock_ms(const torch::Device& device) {
+  if (!device.is_cuda()) return thread_cpu_ms();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 PowerModel power_of(const mapping::Device& device) { return {device.power_w, device.idle_w, device.radio_nj_per_byte}; }
@@ -47,7 +56,8 @@ Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
       config_(setup_.config),
       rank_(transport_.rank()),
       clock_(config_.time_scale),
-      model_(config_.model_dir, sections, view_of(setup_.topology.devices.at(rank_))),
+      model_(config_.model_dir, sections, view_of(setup_.topology.devices.at(rank_)),
+             parallel::accelerator_of(setup_.topology.devices.at(rank_))),
       meter_(clock_, power_of(setup_.topology.devices.at(rank_))),
       profiled_ms_(profiled_times(config_)) {}
 
@@ -74,9 +84,9 @@ const mapping::Device& Node::me() const { return setup_.topology.devices.at(rank
 int Node::my_view() const { return view_of(me()); }
 
 SectionResult Node::compute(Tier section, double ready_ms, const torch::Tensor& input, const torch::Tensor& mask) {
-  const double cpu_start = thread_cpu_ms();
+  const double work_start = work_clock_ms(model_.device());
   SectionResult result = model_.run(section, input, mask);
-  const double cpu_ms = thread_cpu_ms() - cpu_start;
+  const double cpu_ms = work_clock_ms(model_.device()) - work_start;
   const double work_ms = profiled_ms_.empty() ? cpu_ms : profiled_ms_.at(section);
   const double emulated_ms = config_.emulate ? work_ms / me().speed : cpu_ms;
   if (config_.emulate) {

@@ -1,6 +1,6 @@
 // What every role (end device, edge node, cloud) shares: its transport, the run's
 // configuration and topology, the deployed model, the device meter, and
-// emulated compute (a section's thread CPU time, or its profiled time under the
+// emulated compute (a section's thread CPU time, its wall time on an accelerator, or its profiled time under the
 // run config's compute "profile", stretched to time/speed).
 // Under emulation the device is one FIFO server (comm::ServiceSchedule): a section
 // starts when its item was ready (it arrived, or reached this node's queue) or when

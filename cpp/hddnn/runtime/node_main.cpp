@@ -183,7 +183,7 @@ void run_rank(const NodeArgs& args) {
   runtime::check_tamper_ranks(setup.config, setup.topology.devices.size());
   auto fabric = make_fabric(args, setup.config, setup.topology);
   const int rank = g_run_rank = fabric->rank();
-  // Sections run on the CPU; a device placed on a GPU this host or build cannot give is refused.
+  // A device whose accelerator this torch or host cannot give is refused before serving.
   parallel::require_placement_available(setup.topology, rank);
   setup.coordinator = setup.topology.cloud();
   setup.transport = runtime::with_tamper_hook(

@@ -6,7 +6,11 @@ checkpoint.pt, metrics.json, exit_curve.png, profile.json and the export
 `--ranks N` (or starting it under `mpirun -n N`) trains data-parallel: every rank
 takes its share of each global batch and gradients are averaged over ranks, so the
 result matches one process (exactly without batch norm; batch norm normalizes over
-each rank's shard); rank 0 writes the outputs."""
+each rank's shard); rank 0 writes the outputs.
+
+`--device cuda` trains on the GPU (under `--ranks N`, each rank on the GPU of its local
+rank, gradients averaged with NCCL), `--device cuda:N` on GPU N; `--amp` adds mixed
+precision there. Evaluation, profiling and export run on the CPU afterwards."""
 import json
 import os
 import time
@@ -29,6 +33,9 @@ def register(subparsers):
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--ranks", type=int, default=None,
                         help="data-parallel ranks on this host (default: the mpirun job's size, else 1)")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu, cuda (each rank the GPU of its local rank) or cuda:N (default: cpu)")
+    parser.add_argument("--amp", action="store_true", help="mixed precision (autocast, loss scaling); CUDA only")
     parser.set_defaults(func=run)
 
 
@@ -130,7 +137,7 @@ def run(args) -> int:
     history = net.fit(train, val, epochs=args.epochs, progress=not quiet,
                       on_step=_print_epochs if args.no_progress and rank == 0 else None, seed=args.seed,
                       threads=args.threads, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
-                      distributed=size > 1)
+                      distributed=size > 1, device=args.device, amp=args.amp)
     seconds = time.perf_counter() - started
     if rank != 0:
         return 0
@@ -139,6 +146,8 @@ def run(args) -> int:
     metrics = _metrics(net, val, test, seconds)
     metrics["history"] = history
     metrics["ranks"] = size
+    metrics["device"] = args.device
+    metrics["amp"] = args.amp
     metrics["profile"] = net.profile(test)
     net.export(args.out)
     with open(os.path.join(args.out, "profile.json"), "w") as f:
@@ -147,5 +156,6 @@ def run(args) -> int:
         json.dump(metrics, f, indent=2)
     _plot_exit_curve(metrics, os.path.join(args.out, "exit_curve.png"))
     print(json.dumps({"accuracy": metrics["accuracy"], "policy": metrics["policy"],
-                      "train_seconds": round(seconds, 1), "ranks": size, "out": args.out}, indent=2))
+                      "train_seconds": round(seconds, 1), "ranks": size, "device": args.device,
+                      "out": args.out}, indent=2))
     return 0

@@ -120,10 +120,11 @@ TEST(Profile, ParsesAndComputesReach) {
   }
 }
 
-TEST(Topology, DevicePlacementIsCpuOrCuda) {
+TEST(Topology, AcceleratorIsCpuOrCuda) {
   json t = small_topology();
-  t["devices"][2]["device"] = "cuda:1";
-  EXPECT_EQ(parse_topology(t, "t.json").devices[2].device, std::optional<std::string>("cuda:1"));
-  t["devices"][2]["device"] = "gpu0";
-  expect_config_error(t, "'cloud').device: 'gpu0' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
+  t["devices"][2]["accelerator"] = "cuda:1";
+  EXPECT_EQ(parse_topology(t, "t.json").devices[2].accelerator, std::optional<std::string>("cuda:1"));
+  EXPECT_EQ(topology_to_json(parse_topology(t, "t.json"))["devices"][2]["accelerator"], "cuda:1");
+  t["devices"][2]["accelerator"] = "gpu0";
+  expect_config_error(t, "'cloud').accelerator: unknown accelerator 'gpu0' (expected \"cpu\", \"cuda\" or \"cuda:N\")");
 }

@@ -39,10 +39,10 @@ struct Device {
   double memory_mb = 0;  ///< 0: no budget given
   double power_w = 0;    ///< active power
   double idle_w = 0;
-  double radio_nj_per_byte = 0;       ///< energy to send one byte
-  std::vector<int> views;             ///< views of a multi-view sample this end device sees
-  std::optional<std::string> device;  ///< "cpu", "cuda" or "cuda:N" (checked against the host by
-                                      ///< parallel::require_placement_available at start-up)
+  double radio_nj_per_byte = 0;            ///< energy to send one byte
+  std::vector<int> views;                  ///< views of a multi-view sample this end device sees
+  std::optional<std::string> accelerator;  ///< "cpu", "cuda" or "cuda:N": where its sections run (checked
+                                           ///< against the host by parallel::require_placement_available)
 };
 
 struct Topology {
