@@ -59,6 +59,7 @@ class RolesTest : public ::testing::Test {
     c.threshold = threshold;  // 0: no exit below the cloud is confident; 2: every exit is
     c.out = out_dir_ + "/results.json";
     c.encrypt = false;
+    c.compute = "profile";  // sections cost their profiled time, not a busy host's CPU time
     c.startup_timeout_s = 10;
     c.drain_timeout_s = 10;
     c.record_requests = true;
@@ -138,6 +139,17 @@ class Cluster {
     std::this_thread::sleep_for(after);
     network_->kill(rank);
     return results();
+  }
+
+  /// What `rank`'s role ended with ("": it ended normally).
+  std::string error_of(int rank) {
+    join();
+    try {
+      if (errors_[rank]) std::rethrow_exception(errors_[rank]);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "";
   }
 
   /// Whether `rank`'s role ended with an exception of type E.
@@ -294,6 +306,8 @@ TEST_F(RolesTest, DeadEdgeLeavesAndItsWorkIsReassigned) {
   Cluster cluster(config("mapping", 0.0));
   const auto results = cluster.results_with_kill(kEdge, std::chrono::milliseconds(150));
   EXPECT_TRUE(cluster.ended_with<CommError>(kEdge));
+  EXPECT_EQ(cluster.error_of(kEnd0), "");
+  EXPECT_EQ(cluster.error_of(kEnd1), "");
   expect_every_request_answered(results);
   ASSERT_EQ(results.at("failures").size(), 1u);
   EXPECT_EQ(results.at("failures").at(0).at("rank"), kEdge);
