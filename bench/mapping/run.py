@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def find_binary(build_dir: Path) -> Path:
-    binary = build_dir / "mapping" / "bench" / "bench_mapping"
+    binary = build_dir / "bench" / "mapping" / "bench_mapping"
     if not binary.exists():
         subprocess.run(["cmake", "--build", str(build_dir), "--target", "bench_mapping", "-j2"], check=True)
     return binary

@@ -5,6 +5,7 @@
 #include "hddnn/errors.hpp"
 #include "hddnn/mapping/solve.hpp"
 #include "hddnn/mapping/topology.hpp"
+#include "hddnn/nn/threshold_profile.hpp"
 #include "registry.hpp"
 
 namespace py = pybind11;
@@ -56,6 +57,12 @@ void register_mapping(py::module_& m) {
         "Loads and validates a topology file; returns it as JSON text (references by name).");
   m.def("mapping_validate_topology", &validate_topology_text, py::arg("topology_json"), py::arg("source") = "topology",
         "Validates a topology given as JSON text; returns it normalised.");
+  m.def(
+      "profile_at_threshold",
+      [](const std::string& model, double threshold) { return nn::profile_at_threshold(model, threshold).dump(); },
+      py::arg("model"), py::arg("threshold"),
+      "The model folder's profile.json as a run overriding every exit threshold with `threshold` sees it "
+      "(threshold < 0: as trained); JSON text.");
   m.attr("mapping_topology_dir") = mapping::shipped_topology_dir();
 }
 

@@ -199,6 +199,19 @@ def mapping_plan(topology_json: str, profile_json: str, rates_json: str, options
         ConfigError: invalid JSON, topology, profile, rates or options.
     """
 
+def profile_at_threshold(model: str, threshold: float) -> str:
+    """A model folder's profile.json as a run overriding every exit's entropy threshold
+    with `threshold` sees it: each section's escalate_fraction recomputed from the
+    exit shares of that threshold (metrics.json's exit_curve). Returns JSON text.
+
+    Args:
+        model: an `hddnn train --out` folder.
+        threshold: a point of the exit curve; < 0 gives the profile as trained.
+
+    Raises:
+        ConfigError: a missing or malformed file, or a threshold not on the curve.
+    """
+
 # ---- simulator and distributed runs (cpp/bindings/runtime.cpp) -------------------------
 
 def simulate(topology_json: str, profile_json: str, config_json: str) -> str:

@@ -3,8 +3,8 @@ device at which the cloud, serving every escalation alone (end-cloud), runs at
 utilisation rho. The demo's jam point is rho = 1.2. Also the profile a run with an
 overridden exit threshold really has (profile_at_threshold)."""
 import json
-import os
 
+from . import _core
 from .errors import ConfigError
 
 
@@ -43,23 +43,9 @@ def profile_at_threshold(model: str, threshold) -> dict:
     are those that threshold gives on the test split (the exit curve in metrics.json),
     so rate_for_load, the coordinator's planner and the simulator price the load the
     override really sends upward. `threshold` None: the profile as trained.
-    ConfigError when the threshold is not a point of the curve."""
-    profile = read_json(os.path.join(model, "profile.json"))
-    if threshold is None or threshold < 0:
-        return profile
-    curve = read_json(os.path.join(model, "metrics.json")).get("exit_curve", [])
-    point = next((p for p in curve if abs(p["thresholds"][0] - threshold) < 1e-9), None)
-    if point is None:
-        known = ", ".join(f"{p['thresholds'][0]:g}" for p in curve)
-        raise ConfigError(f"threshold: {threshold:g} is not a point of {model}'s exit curve (one of {known})")
-    exits = point["exit_fraction"]
-    if "end/fine" not in exits:  # a multi-view model: the aggregator's exits, not planned
-        return profile
-    escalate = {"end": 1.0 - exits["end/fine"]}
-    escalate["edge"] = exits["cloud/fine"] / escalate["end"] if escalate["end"] > 0 else 0.0
-    for section in _sections(profile).values():
-        section["escalate_fraction"] = escalate.get(section["name"], section["escalate_fraction"])
-    return profile
+    ConfigError when the threshold is not a point of the curve. The arithmetic is the
+    C++ core's (nn/threshold_profile.hpp), the one profile.json is written with."""
+    return json.loads(_core.profile_at_threshold(model, -1.0 if threshold is None else float(threshold)))
 
 
 def rate_for_load(profile, topology, rho: float) -> float:

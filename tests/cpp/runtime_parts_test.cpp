@@ -7,10 +7,12 @@
 
 #include "hddnn/errors.hpp"
 #include "hddnn/runtime/arrivals.hpp"
+#include "hddnn/runtime/failure_detector.hpp"
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/outcome.hpp"
 #include "hddnn/runtime/payloads.hpp"
 #include "hddnn/runtime/placement.hpp"
+#include "hddnn/runtime/retransmissions.hpp"
 #include "hddnn/runtime/round_trip.hpp"
 #include "hddnn/runtime/router.hpp"
 #include "hddnn/runtime/run_config.hpp"
@@ -80,6 +82,16 @@ TEST(Placement, FollowsThePlansTiers) {
   EXPECT_TRUE(relayed_last.relay);
   EXPECT_EQ(relayed_last.stage, Stage::kCloud);
   EXPECT_FALSE(Placement::from_names({"end", "end", "cloud"}).dispatch(true).relay);
+}
+
+TEST(Placement, FromThePlannersTiersAsFromTheirNames) {
+  using mapping::Tier;
+  auto planned = Placement::from_plan({Tier::End, Tier::Edge, Tier::Cloud}).dispatch(false);
+  auto named = Placement::from_names({"end", "edge", "cloud"}).dispatch(false);
+  EXPECT_EQ(planned.stage, named.stage);
+  EXPECT_EQ(planned.relay, named.relay);
+  EXPECT_EQ(Placement::from_plan({Tier::End, Tier::End, Tier::Edge}).local_sections(), 2u);
+  EXPECT_THROW(Placement::from_plan({Tier::Edge, Tier::Edge, Tier::Cloud}), ConfigError);
 }
 
 TEST(Placement, MalformedPlansAreConfigErrors) {
@@ -285,6 +297,71 @@ TEST(RoundTripEstimator, TimeoutHasAFloorFollowsTheRoundTripAndBacksOff) {
   for (int i = 0; i < 200; ++i) estimator.observe(10);
   EXPECT_EQ(estimator.timeout_ms(0), 300);
   EXPECT_THROW(RoundTripEstimator(0), ConfigError);
+}
+
+TEST(FailureDetector, SilenceBeyondThreeHeartbeatsOfAReadyRankIsADeath) {
+  FailureDetector detector(100, 5);  // heartbeats every 100 ms, 5 s to start
+  const auto unknown = [](int) { return comm::ProcessLiveness::kUnknown; };
+  detector.watch({1, 2}, 0);
+  EXPECT_TRUE(detector.overdue(1000, unknown, {}).empty());  // not ready: 5 s to say so
+  EXPECT_EQ(detector.overdue(5000, unknown, {}).size(), 2u);
+  detector.heard_from(1, 1000);
+  detector.heard_from(2, 1000);
+  EXPECT_TRUE(detector.overdue(1299, unknown, {}).empty());
+  EXPECT_EQ(detector.overdue(1300, unknown, {}), (std::map<int, double>{{1, 300}, {2, 300}}));
+  EXPECT_EQ(detector.overdue(1300, unknown, {2}), (std::map<int, double>{{1, 300}}));  // 2 reported its end
+  detector.declare_dead(1, 300, 1300);
+  EXPECT_TRUE(detector.is_dead(1));
+  EXPECT_EQ(detector.overdue(2000, unknown, {2}).size(), 0u);  // dead once only
+  ASSERT_EQ(detector.failures().size(), 1u);
+  EXPECT_EQ(detector.failures()[0].detected_at_ms, 1300);
+  EXPECT_EQ(detector.failures()[0].detected_after_ms, 300);
+}
+
+TEST(FailureDetector, ProcessChecksShortenOrLengthenTheWait) {
+  FailureDetector detector(100, 5);
+  detector.watch({1, 2}, 0);
+  const auto one_gone = [](int rank) {
+    return rank == 1 ? comm::ProcessLiveness::kDead : comm::ProcessLiveness::kAlive;
+  };
+  EXPECT_EQ(detector.overdue(300, one_gone, {}), (std::map<int, double>{{1, 300}}));  // gone: not awaited
+  detector.heard_from(2, 0);
+  EXPECT_TRUE(detector.overdue(2999, one_gone, {1}).empty());  // running here: only slow, 10 times longer
+  EXPECT_EQ(detector.overdue(3000, one_gone, {1}).size(), 1u);
+}
+
+TEST(FailureDetector, ADeadRankThatSpeaksAgainIsReadmitted) {
+  FailureDetector detector(100, 5);
+  detector.watch({1}, 0);
+  EXPECT_FALSE(detector.heard_from(1, 10));
+  detector.declare_dead(1, 300, 310);
+  EXPECT_TRUE(detector.heard_from(1, 500));
+  EXPECT_FALSE(detector.is_dead(1));
+  EXPECT_EQ(detector.failures().at(0).rejoined_at_ms, 500);
+  EXPECT_FALSE(detector.heard_from(1, 600));
+}
+
+TEST(Retransmissions, OverdueWorkIsCountedAndBacksOffAndOnlyFirstSendsAreSampled) {
+  RequestLedger ledger(0, 0);
+  ledger.open(0, 0, 0, 1, 1);
+  ledger.open(1, 0, 1, 2, 2);
+  Retransmissions<int> kept;
+  Retransmissions<int>::mark_sent(kept.keep(0, 100), 0);
+  Retransmissions<int>::mark_sent(kept.keep(1, 101), 0);
+  EXPECT_TRUE(kept.overdue(kRetransmitFloorMs - 1, ledger).empty());
+  EXPECT_EQ(kept.overdue(kRetransmitFloorMs, ledger), (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(ledger.at(0).resends, 1u);
+  Retransmissions<int>::mark_sent(kept.at(0), kRetransmitFloorMs);
+  EXPECT_EQ(kept.at(0).sends, 2u);
+  // Backed off: twice the floor after one re-send.
+  EXPECT_TRUE(kept.overdue(2 * kRetransmitFloorMs, ledger) == std::vector<uint32_t>{1});
+  kept.answered(0, 3 * kRetransmitFloorMs);  // re-sent: no sample (Karn)
+  EXPECT_EQ(kept.round_trip().smoothed_ms(), 0);
+  Retransmissions<int>::mark_sent(kept.keep(2, 102), 0);
+  kept.answered(2, 40);
+  EXPECT_EQ(kept.round_trip().smoothed_ms(), 40);
+  EXPECT_FALSE(kept.contains(0));
+  EXPECT_TRUE(kept.contains(1));
 }
 
 }  // namespace

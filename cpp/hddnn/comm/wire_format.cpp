@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <string>
 
-#include "hddnn/crypto/link_session.hpp"
 #include "hddnn/errors.hpp"
 
 namespace hddnn::comm {
@@ -103,7 +102,7 @@ FrameView parse_frame(const uint8_t* data, size_t size) {
 }
 
 size_t wire_size(size_t payload_bytes, bool sealed) {
-  return kHeaderBytes + payload_bytes + (sealed ? crypto::kSealBytes : 0);
+  return kHeaderBytes + payload_bytes + (sealed ? kSealTagBytes : 0);
 }
 
 }  // namespace hddnn::comm

@@ -26,9 +26,11 @@ namespace hddnn::comm {
 constexpr size_t kHeaderBytes = 25;
 constexpr uint8_t kWireVersion = 1;
 constexpr uint32_t kMaxPayloadBytes = 1u << 30;
+/// What sealing adds to a body: the 16-byte authentication tag (crypto::kSealBytes).
+constexpr size_t kSealTagBytes = 16;
 
 /// Bytes a message with a `payload_bytes` payload takes on the wire: header, payload
-/// and, when sealed, the 16-byte authentication tag (crypto::kSealBytes).
+/// and, when sealed, the authentication tag (kSealTagBytes).
 size_t wire_size(size_t payload_bytes, bool sealed);
 
 /// Writes the header's kHeaderBytes bytes at out.

@@ -18,12 +18,13 @@
 #include <vector>
 
 #include "hddnn/comm/message.hpp"
+#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/replay_window.hpp"
 #include "hddnn/crypto/secure_buffer.hpp"
 
 namespace hddnn::crypto {
 
-constexpr size_t kSealBytes = 16;
+constexpr size_t kSealBytes = comm::kSealTagBytes;  ///< libsodium's tag size (checked in link_session.cpp)
 
 /// Why an incoming frame was dropped.
 enum class Rejection { kMalformed, kMisaddressed, kUnsealed, kNoSession, kReplayed, kForged, kUnexpectedHello };

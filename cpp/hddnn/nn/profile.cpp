@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 
+#include "hddnn/mapping/profile.hpp"
 #include "hddnn/nn/blocks.hpp"
 
 namespace hddnn::nn {
@@ -83,36 +84,31 @@ nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome,
   network.train(false);
   const auto& spec = network.spec();
   const auto one = inputs_at(network, 1), many = inputs_at(network, 32);
-  nlohmann::json sections = nlohmann::json::array();
+  mapping::ModelProfile profile;
+  profile.input_bytes = static_cast<double>(values_of(spec.input_shape));
+  const auto escalate = mapping::escalate_fractions(outcome.fractions, policy_sections, spec.sections.size());
   size_t module_index = 0;
   for (size_t i = 0; i < spec.sections.size(); ++i) {
     auto& module = network.sections()[module_index].module;
-    int64_t params = 0, param_bytes = 0;
-    for (const auto& p : module.parameters()) params += p.numel();
+    mapping::Section section;
+    section.name = spec.sections[i].tier;
+    section.tier = mapping::parse_tier(section.name, "spec: sections.tier");
+    for (const auto& p : module.parameters()) section.params += p.numel();
+    int64_t param_bytes = 0;
     for (const auto& p : module.named_attributes(false))
       if (p.value.isTensor()) param_bytes += p.value.toTensor().numel() * p.value.toTensor().element_size();
-    // Of the samples reaching section i, the share passing on past it (the planner and
-    // the simulator multiply these along the chain).
-    double reaching = 0.0, passing = 0.0;
-    for (size_t e = 0; e < policy_sections.size(); ++e) {
-      if (policy_sections[e] >= i) reaching += outcome.fractions[e];
-      if (policy_sections[e] > i) passing += outcome.fractions[e];
-    }
-    const double escalate = reaching > 0 ? passing / reaching : 0.0;
+    section.param_bytes = static_cast<double>(param_bytes);
+    section.flops = section_flops(spec, i);
     const Shape out = section_output_shape(spec, i);
-    sections.push_back(
-        {{"name", spec.sections[i].tier},
-         {"tier", spec.sections[i].tier},
-         {"params", params},
-         {"flops", section_flops(spec, i)},
-         {"param_bytes", param_bytes},
-         {"out_bytes", out.empty() ? 0 : packed_bytes(values_of(out), spec.sections[i].quantization)},
-         {"compute_ms",
-          {{"batch1", fastest_ms(module, one[module_index])}, {"batch32", fastest_ms(module, many[module_index])}}},
-         {"escalate_fraction", i + 1 == spec.sections.size() ? 0.0 : escalate}});
+    section.out_bytes = out.empty() ? 0
+                                    : static_cast<double>(packed_bytes(values_of(out), spec.sections[i].quantization));
+    section.compute_ms_batch1 = fastest_ms(module, one[module_index]);
+    section.compute_ms_batch32 = fastest_ms(module, many[module_index]);
+    section.escalate_fraction = escalate[i];
+    profile.sections.push_back(section);
     module_index += i == 0 ? (spec.view_count > 1 && !spec.sections[0].shared ? spec.view_count : 1) : 1;
   }
-  return {{"input_bytes", values_of(spec.input_shape)}, {"sections", sections}};
+  return mapping::profile_to_json(profile);
 }
 
 }  // namespace hddnn::nn

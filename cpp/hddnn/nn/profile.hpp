@@ -1,6 +1,7 @@
 // Per-section profile for the scheduler (profile.json): parameters, FLOPs, bytes sent
 // on, measured compute time at batch 1 and 32, and the fraction of samples each
-// section passes on under the network's chosen thresholds.
+// section passes on under the network's chosen thresholds (mapping::escalate_fractions),
+// written through mapping::profile_to_json, the format's one owner.
 //
 // Contract: sections in chain order end, edge, cloud; for a multi-view network
 // "end" is one device branch and its input_bytes and out_bytes are per device. Times are the fastest

@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "hddnn/comm/wire_format.hpp"
-#include "hddnn/data/fashion_mnist.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/runtime/messages.hpp"
 
@@ -13,23 +12,13 @@ namespace {
 
 constexpr double kIdleWaitMs = 1.0;
 
-// Under `mapping` the plan may place any section on the device.
-std::vector<Tier> sections_of(const NodeSetup& setup) {
-  if (setup.config.scheme == "mapping") return {Tier::kEnd, Tier::kEdge, Tier::kCloud};
-  return {Tier::kEnd};
-}
-
 }  // namespace
 
 EndDevice::EndDevice(NodeSetup setup)
-    : Node(std::move(setup), sections_of(setup)),
-      ledger_(rank_, config_.deadline_ms),
-      placement_(Placement::for_scheme(config_.scheme)),
-      round_trip_(kRetransmitFloorMs) {
-  auto test = data::load_fashion_mnist({"", "test", "single", config_.seed, 5000, config_.test_limit});
-  images_ = test.images;
-  fine_labels_ = test.fine;
-  coarse_labels_ = test.coarse;
+    : Node(std::move(setup)), ledger_(rank_, config_.deadline_ms), placement_(Placement::for_scheme(config_.scheme)) {
+  images_ = setup_.requests.images;
+  fine_labels_ = setup_.requests.fine;
+  coarse_labels_ = setup_.requests.coarse;
   schedule_ = ArrivalSchedule(
       poisson_arrivals(config_.rate_per_s, config_.duration_s, images_.size(0), config_.seed, rank_));
   if (config_.scheme != "end") router_.set_fractions({{setup_.coordinator, 1.0}});
@@ -90,43 +79,36 @@ void EndDevice::serve_one() {
     if (decision.fine_confident || k + 1 == placement_.size()) return answer_locally(request, section, decision, false);
   }
   const Tier last = Placement::section(local - 1);
-  const bool escalation_too_late = config_.deadline_ms > 0 && round_trip_.smoothed_ms() > config_.deadline_ms;
+  const bool escalation_too_late = config_.deadline_ms > 0 && pending_.round_trip().smoothed_ms() > config_.deadline_ms;
   if (escalation_too_late && decision.coarse_confident) return answer_locally(request, last, decision, true);
   escalate(request, last, result);
-  if (pending_.count(request) == 0) answer_locally(request, last, decision, false);  // nowhere to send it
+  if (!pending_.contains(request)) answer_locally(request, last, decision, false);  // nowhere to send it
 }
 
 void EndDevice::escalate(uint32_t request, Tier section, const SectionResult& result) {
   Work work{request, static_cast<uint16_t>(rank_), Stage::kEdge, 0, model_.pack(section, result.features)};
-  Pending pending{-1, std::move(work), placement_};
-  if (send_work(pending)) pending_.emplace(request, std::move(pending));
+  if (!send_work(pending_.keep(request, {-1, std::move(work), placement_}))) pending_.forget(request);
 }
 
 bool EndDevice::send_work(Pending& pending) {
-  pending.destination = router_.next();
-  if (pending.destination < 0 && config_.scheme != "end") pending.destination = nearest_live_server();
-  if (pending.destination < 0) return false;
-  const Dispatch dispatch = pending.placement.dispatch(pending.destination == setup_.coordinator);
-  pending.work.stage = dispatch.stage;
-  pending.work.relay = dispatch.relay;
-  pending.work.resent = pending.sends > 0;
-  pending.sent_ms = now_ms();
-  ++pending.sends;
-  auto payload = encode_work(pending.work);
-  ledger_.at(pending.work.request).bytes_up += static_cast<uint32_t>(
+  Escalation& escalation = pending.item;
+  escalation.destination = router_.next();
+  if (escalation.destination < 0 && config_.scheme != "end") escalation.destination = nearest_live_server();
+  if (escalation.destination < 0) return false;
+  const Dispatch dispatch = escalation.placement.dispatch(escalation.destination == setup_.coordinator);
+  escalation.work.stage = dispatch.stage;
+  escalation.work.relay = dispatch.relay;
+  escalation.work.resent = pending.sends > 0;
+  Retransmissions<Escalation>::mark_sent(pending, now_ms());
+  auto payload = encode_work(escalation.work);
+  ledger_.at(escalation.work.request).bytes_up += static_cast<uint32_t>(
       comm::wire_size(payload.size(), transport_.encrypted()));
-  transport_.send(pending.destination, comm::MessageType::kWork, std::move(payload));
+  transport_.send(escalation.destination, comm::MessageType::kWork, std::move(payload));
   return true;
 }
 
 void EndDevice::resend_overdue() {
-  const double now = now_ms();
-  for (auto& [request, pending] : pending_) {
-    auto& record = ledger_.at(request);
-    if (now - pending.sent_ms < round_trip_.timeout_ms(record.resends)) continue;
-    ++record.resends;
-    send_work(pending);
-  }
+  for (uint32_t request : pending_.overdue(now_ms(), ledger_)) send_work(pending_.at(request));
 }
 
 void EndDevice::answer_locally(uint32_t request, Tier exit, const ExitDecision& decision, bool coarse_only) {
@@ -149,10 +131,7 @@ void EndDevice::handle(comm::Message& message) {
 void EndDevice::on_answer(const Answer& answer) {
   const int coarse = answer.coarse_only ? answer.coarse : model_.coarse_of(answer.fine);
   if (!ledger_.answer(answer, now_ms(), coarse)) return;
-  auto it = pending_.find(answer.request);
-  if (it == pending_.end()) return;
-  if (it->second.sends == 1) round_trip_.observe(ledger_.at(answer.request).answered_ms - it->second.sent_ms);
-  pending_.erase(it);
+  pending_.answered(answer.request, ledger_.at(answer.request).answered_ms);
 }
 
 void EndDevice::await_first_plan() {
@@ -171,7 +150,7 @@ void EndDevice::on_plan(const nlohmann::json& plan) {
   router_.set_fractions(fractions);
   if (plan.contains("sections"))
     placement_ = Placement::from_names(plan.at("sections").get<std::vector<std::string>>());
-  round_trip_.predict(plan.value("predicted_escalation_ms", 0.0));
+  pending_.round_trip().predict(plan.value("predicted_escalation_ms", 0.0));
 }
 
 void EndDevice::on_membership(const nlohmann::json& membership) {
@@ -208,7 +187,7 @@ int EndDevice::nearest_live_server() const {
 void EndDevice::lose_destination(int dead) {
   router_.mark_dead(dead);
   for (auto& [request, pending] : pending_) {
-    if (pending.destination == dead && send_work(pending)) ++reassigned_;
+    if (pending.item.destination == dead && send_work(pending)) ++reassigned_;
   }
 }
 

@@ -9,7 +9,7 @@
 //     router's destination (never under `end`), with the stage the placement gives
 //     for that destination, and keeps a copy until the answer comes back.
 // Nothing escalated is lost: work whose answer is overdue (RoundTripEstimator's
-// timeout, with backoff) is sent again, which recovers work or answers a receiver
+// timeout, with backoff: Retransmissions) is sent again, which recovers work or answers a receiver
 // rejected (tampered frames, see TamperingTransport); work toward a rank declared
 // dead is re-sent at once. Answers after the first are dropped by request id.
 // Raw inputs never leave the device: the only payload it builds from a request
@@ -29,7 +29,7 @@
 #include "hddnn/runtime/payloads.hpp"
 #include "hddnn/runtime/placement.hpp"
 #include "hddnn/runtime/request_ledger.hpp"
-#include "hddnn/runtime/round_trip.hpp"
+#include "hddnn/runtime/retransmissions.hpp"
 #include "hddnn/runtime/router.hpp"
 
 namespace hddnn::runtime {
@@ -40,13 +40,12 @@ class EndDevice : public Node {
   void run() override;
 
  private:
-  struct Pending {  // an escalated request awaiting its answer; kept to re-send
+  struct Escalation {  // what re-sending an escalated request needs
     int destination = -1;
     Work work;
     Placement placement;  ///< the one its local sections ran under
-    double sent_ms = 0;   ///< of the latest send
-    uint32_t sends = 0;
   };
+  using Pending = Retransmissions<Escalation>::Entry;
 
   void admit_arrivals();
   void serve_one();
@@ -80,11 +79,10 @@ class EndDevice : public Node {
   ArrivalSchedule schedule_;
   RequestLedger ledger_;
   std::deque<uint32_t> queue_;
-  std::map<uint32_t, Pending> pending_;
+  Retransmissions<Escalation> pending_;
   Router router_;
   Placement placement_;
   uint64_t reassigned_ = 0;
-  RoundTripEstimator round_trip_;
   bool stopped_ = false;
   bool planned_ = false;
   double last_watch_ms_ = -1e9;

@@ -7,8 +7,6 @@
 
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/errors.hpp"
-#include "hddnn/mapping/profile.hpp"
-#include "hddnn/parallel/device_placement.hpp"
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/tampering_transport.hpp"
 
@@ -30,16 +28,25 @@ double work_clock_ms(const torch::Device& device) {
 
 PowerModel power_of(const mapping::Device& device) { return {device.power_w, device.idle_w, device.radio_nj_per_byte}; }
 
-std::map<Tier, double> profiled_times(const RunConfig& config) {
+std::map<Tier, double> profiled_times(const RunConfig& config, const mapping::ModelProfile& profile) {
   std::map<Tier, double> times;
   if (config.compute != "profile") return times;
-  for (const auto& section : mapping::load_profile(config.profile_path()).sections) {
+  if (profile.sections.empty()) throw ConfigError("run config: compute \"profile\" but the node was given no profile");
+  for (const auto& section : profile.sections) {
     times[parse_tier(section.name)] = section.compute_ms_batch1;
   }
   return times;
 }
 
-int view_of(const mapping::Device& device) {
+NodeSetup&& checked(NodeSetup&& setup) {
+  if (!setup.transport) throw ConfigError("node setup: no transport");
+  if (!setup.model) throw ConfigError("node setup: no deployed model");
+  return std::move(setup);
+}
+
+}  // namespace
+
+int device_view(const mapping::Device& device) {
   if (device.views.empty()) return -1;
   if (device.views.size() > 1) {
     throw ConfigError("topology: device '" + device.name + "' names " + std::to_string(device.views.size()) +
@@ -48,18 +55,15 @@ int view_of(const mapping::Device& device) {
   return device.views.front();
 }
 
-}  // namespace
-
-Node::Node(NodeSetup&& setup, const std::vector<Tier>& sections)
-    : setup_(std::move(setup)),
+Node::Node(NodeSetup&& setup)
+    : setup_(checked(std::move(setup))),
       transport_(*setup_.transport),
       config_(setup_.config),
       rank_(transport_.rank()),
       clock_(config_.time_scale),
-      model_(config_.model_dir, sections, view_of(setup_.topology.devices.at(rank_)),
-             parallel::accelerator_of(setup_.topology.devices.at(rank_))),
+      model_(*setup_.model),
       meter_(clock_, power_of(setup_.topology.devices.at(rank_))),
-      profiled_ms_(profiled_times(config_)) {}
+      profiled_ms_(profiled_times(config_, setup_.profile)) {}
 
 void Node::start_clock() {
   clock_.restart();
@@ -81,7 +85,7 @@ double Node::now_ms() const { return clock_.now_ms(); }
 
 const mapping::Device& Node::me() const { return setup_.topology.devices.at(rank_); }
 
-int Node::my_view() const { return view_of(me()); }
+int Node::my_view() const { return device_view(me()); }
 
 SectionResult Node::compute(Tier section, double ready_ms, const torch::Tensor& input, const torch::Tensor& mask) {
   const double work_start = work_clock_ms(model_.device());

@@ -8,7 +8,9 @@
 // after that start, as the simulator assumes.
 //
 // Contract: a Node is driven by one thread, its role's run(); the transport is
-// the only way it talks to other ranks. Heartbeats go to the coordinator every
+// the only way it talks to other ranks. It loads nothing: its model, profile and
+// request samples come in its NodeSetup (roles.hpp: load_inputs() fills them from
+// the run's files; tests hand in their own). Heartbeats go to the coordinator every
 // heartbeat period; a coordinator silent for `coordinator_timeout` (before its first
 // frame: the run's startup_timeout_s) ends the role with PeerLostError after its
 // partial results are written.
@@ -22,6 +24,8 @@
 
 #include "hddnn/comm/service_schedule.hpp"
 #include "hddnn/comm/transport.hpp"
+#include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/mapping/profile.hpp"
 #include "hddnn/mapping/topology.hpp"
 #include "hddnn/runtime/deployed_model.hpp"
 #include "hddnn/runtime/device_meter.hpp"
@@ -34,13 +38,23 @@ struct NodeSetup {
   RunConfig config;
   mapping::Topology topology;
   std::unique_ptr<comm::Transport> transport;
-  int coordinator = 0;  ///< rank of the cloud, which coordinates
+  int coordinator = 0;                   ///< rank of the cloud, which coordinates
+  std::unique_ptr<DeployedModel> model;  ///< the sections this rank runs (required)
+  mapping::ModelProfile profile;         ///< the planner's profile (the cloud; any rank under compute "profile")
+  /// The samples its requests draw: an end device's images and labels, a camera's
+  /// multi-view samples, an aggregator's labels (others: empty).
+  data::LabelledImages requests;
 };
+
+/// The view a device sees of a multi-view sample (-1: it sees whole samples);
+/// ConfigError when the topology gives it more than one.
+int device_view(const mapping::Device& device);
 
 class Node {
  public:
   using Clock = std::chrono::steady_clock;
-  Node(NodeSetup&& setup, const std::vector<Tier>& sections);
+  /// Throws ConfigError when the setup has no model.
+  explicit Node(NodeSetup&& setup);
   virtual ~Node() = default;
   virtual void run() = 0;
 
@@ -73,7 +87,7 @@ class Node {
   const RunConfig& config_;
   int rank_;
   RunClock clock_;
-  DeployedModel model_;
+  DeployedModel& model_;
   DeviceMeter meter_;
   double last_heartbeat_ms_ = -1e9;
   double last_heard_coordinator_ms_ = 0;

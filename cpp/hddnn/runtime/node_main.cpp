@@ -29,10 +29,9 @@
 #include "hddnn/errors.hpp"
 #include "hddnn/mapping/topology.hpp"
 #include "hddnn/parallel/device_placement.hpp"
-#include "hddnn/runtime/end_device.hpp"
-#include "hddnn/runtime/server.hpp"
+#include "hddnn/runtime/emulated_links.hpp"
+#include "hddnn/runtime/roles.hpp"
 #include "hddnn/runtime/tampering_transport.hpp"
-#include "hddnn/runtime/view_device.hpp"
 
 namespace {
 
@@ -130,37 +129,13 @@ std::shared_ptr<comm::MpiFabric> make_fabric(const NodeArgs& args, const runtime
   return fabric;
 }
 
-/// A link as emulated under time dilation: its delays last `time_scale` times longer on the wall.
-comm::LinkSpec dilated(const mapping::Link& link, double time_scale) {
-  return {link.latency_ms * time_scale, link.bandwidth_mbps / time_scale};
-}
-
 comm::TransportOptions transport_options(const runtime::RunConfig& config, const mapping::Topology& topology,
                                          int rank) {
   comm::TransportOptions options;
   options.emulate = config.emulate;
-  for (const auto& link : topology.devices.at(rank).links) {
-    options.links[link.to] = dilated(link, config.time_scale);
-  }
-  // Links are symmetric: a device answers over the link its peer declared toward it.
-  for (size_t peer = 0; peer < topology.devices.size(); ++peer) {
-    for (const auto& link : topology.devices[peer].links) {
-      if (link.to == rank && !options.links.count(static_cast<int>(peer))) {
-        options.links[static_cast<int>(peer)] = dilated(link, config.time_scale);
-      }
-    }
-  }
+  options.links = runtime::emulated_links(topology, rank, config.time_scale);
   if (config.encrypt) options.key = crypto::ClusterKey::load(config.key_file);
   return options;
-}
-
-std::unique_ptr<runtime::Node> make_role(runtime::NodeSetup setup) {
-  const auto& device = setup.topology.devices.at(setup.transport->rank());
-  if (device.tier == mapping::Tier::End && !device.views.empty()) {
-    return std::make_unique<runtime::ViewDevice>(std::move(setup));
-  }
-  if (device.tier == mapping::Tier::End) return std::make_unique<runtime::EndDevice>(std::move(setup));
-  return std::make_unique<runtime::Server>(std::move(setup));
 }
 
 // One compute thread per rank. torch::set_num_threads does not reach an OpenBLAS that
@@ -188,8 +163,9 @@ void run_rank(const NodeArgs& args) {
   setup.coordinator = setup.topology.cloud();
   setup.transport = runtime::with_tamper_hook(
       comm::make_mpi_transport(fabric, transport_options(setup.config, setup.topology, rank)), setup.config);
+  runtime::load_inputs(setup);
   const std::string out = setup.config.out;
-  auto role = make_role(std::move(setup));
+  auto role = runtime::make_role(std::move(setup));
   if (!out.empty()) {
     std::ofstream(out + ".rank" + std::to_string(rank) + ".ready")
         << nlohmann::json({{"started_unix_ms", started_unix_ms}, {"ready_unix_ms", unix_now_ms()}}).dump() << "\n";

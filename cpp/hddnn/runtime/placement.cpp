@@ -6,6 +6,9 @@ namespace hddnn::runtime {
 namespace {
 
 constexpr size_t kSections = 3;  // end, edge, cloud
+static_assert(int(Tier::kEnd) == int(mapping::Tier::End) && int(Tier::kEdge) == int(mapping::Tier::Edge) &&
+                  int(Tier::kCloud) == int(mapping::Tier::Cloud),
+              "runtime and mapping tiers share their values");
 
 }  // namespace
 
@@ -17,20 +20,30 @@ Placement Placement::for_scheme(const std::string& scheme) {
   return Placement({Tier::kEnd, Tier::kEdge, Tier::kCloud});
 }
 
+Placement Placement::from_plan(const std::vector<mapping::Tier>& tiers) {
+  std::vector<Tier> placed;
+  for (auto tier : tiers) placed.push_back(static_cast<Tier>(static_cast<int>(tier)));
+  return checked(std::move(placed));
+}
+
 Placement Placement::from_names(const std::vector<std::string>& names) {
-  if (names.size() != kSections) {
-    throw ConfigError("plan: \"sections\" has " + std::to_string(names.size()) + " tiers, expected " +
-                      std::to_string(kSections) + " (end, edge, cloud sections)");
-  }
   std::vector<Tier> tiers;
   for (const auto& name : names) tiers.push_back(parse_tier(name));
+  return checked(std::move(tiers));
+}
+
+Placement Placement::checked(std::vector<Tier> tiers) {
+  if (tiers.size() != kSections) {
+    throw ConfigError("plan: \"sections\" has " + std::to_string(tiers.size()) + " tiers, expected " +
+                      std::to_string(kSections) + " (end, edge, cloud sections)");
+  }
   if (tiers.front() != Tier::kEnd) {
-    throw ConfigError("plan: \"sections\"[0] is '" + names.front() +
+    throw ConfigError("plan: \"sections\"[0] is '" + tier_name(tiers.front()) +
                       "', expected 'end' (raw inputs never leave the device)");
   }
   for (size_t k = 1; k < tiers.size(); ++k) {
     if (tiers[k] < tiers[k - 1]) {
-      throw ConfigError("plan: \"sections\"[" + std::to_string(k) + "] is '" + names[k] +
+      throw ConfigError("plan: \"sections\"[" + std::to_string(k) + "] is '" + tier_name(tiers[k]) +
                         "', below the tier of the section before it");
     }
   }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "hddnn/mapping/topology.hpp"
 #include "hddnn/runtime/outcome.hpp"
 #include "hddnn/runtime/payloads.hpp"
 
@@ -31,8 +32,10 @@ class Placement {
   /// The default of each scheme: `end` runs the end section only, `end-cloud` the
   /// rest at the cloud, `mapping` (before its first plan) edge then cloud.
   static Placement for_scheme(const std::string& scheme);
-  /// From a plan's section tier names ("end", "edge", "cloud"), one per section;
-  /// throws ConfigError naming the field when malformed.
+  /// From a plan's section tiers (mapping::DevicePlan::section_tier), one per section;
+  /// throws ConfigError naming the plan's "sections" field when malformed.
+  static Placement from_plan(const std::vector<mapping::Tier>& tiers);
+  /// The same from their names ("end", "edge", "cloud"), as a kPlan message carries them.
   static Placement from_names(const std::vector<std::string>& names);
 
   /// Sections [0, local_sections()) run on the end device.
@@ -46,6 +49,8 @@ class Placement {
 
  private:
   explicit Placement(std::vector<Tier> tiers);
+  /// Checks the placement rule (ConfigError otherwise).
+  static Placement checked(std::vector<Tier> tiers);
   std::vector<Tier> tiers_;  ///< per section: the tier placed to run it
 };
 

@@ -9,19 +9,14 @@ namespace {
 
 constexpr auto kIdleWait = std::chrono::milliseconds(1);
 
-std::vector<Tier> sections_of(const NodeSetup& setup) {
-  if (setup.transport->rank() == setup.coordinator || setup.config.scheme == "mapping")
-    return {Tier::kEdge, Tier::kCloud};
-  return {Tier::kEdge};
-}
-
 }  // namespace
 
-Server::Server(NodeSetup setup) : Node(std::move(setup), sections_of(setup)) {
+Server::Server(NodeSetup setup) : Node(std::move(setup)) {
   if (is_cloud()) coordinator_ = std::make_unique<Coordinator>(setup_, transport_);
   auto cameras = cameras_of(setup_.topology, config_.scheme, rank_);
   if (!cameras.empty()) {
-    aggregator_ = std::make_unique<ViewAggregator>(config_, rank_, std::move(cameras), model_.view_count());
+    aggregator_ = std::make_unique<ViewAggregator>(config_, rank_, std::move(cameras), model_.view_count(),
+                                                   setup_.requests);
   }
 }
 

@@ -1,7 +1,5 @@
 #include "hddnn/runtime/view_aggregator.hpp"
 
-#include "hddnn/data/fashion_mnist.hpp"
-
 namespace hddnn::runtime {
 namespace {
 
@@ -13,15 +11,14 @@ std::set<int> views_of(const std::map<int, int>& cameras) {
 
 }  // namespace
 
-ViewAggregator::ViewAggregator(const RunConfig& config, int rank, std::map<int, int> cameras, int view_count)
+ViewAggregator::ViewAggregator(const RunConfig& config, int rank, std::map<int, int> cameras, int view_count,
+                               const data::LabelledImages& requests)
     : config_(config),
       cameras_(std::move(cameras)),
+      fine_labels_(requests.fine),
+      coarse_labels_(requests.coarse),
       ledger_(rank, config.deadline_ms),
       gathering_(view_count, views_of(cameras_), config.view_wait_ms) {
-  // Labels only: the cameras hold the views themselves.
-  auto test = data::load_fashion_mnist({"", "test", "single", config.seed, 5000, config.test_limit});
-  fine_labels_ = test.fine;
-  coarse_labels_ = test.coarse;
   schedule_ = ArrivalSchedule(
       poisson_arrivals(config.rate_per_s, config.duration_s, fine_labels_.size(0), config.seed, rank));
 }
@@ -73,25 +70,19 @@ std::vector<GatheredViews> ViewAggregator::take_ready(double now_ms) {
 
 void ViewAggregator::record(const Answer& answer, double now_ms, int coarse_pred) {
   ledger_.answer(answer, now_ms, coarse_pred);
-  auto it = escalations_.find(answer.request);
-  if (it == escalations_.end()) return;
-  if (it->second.sends == 1) round_trip_.observe(now_ms - it->second.sent_ms);  // Karn: first sends only
-  escalations_.erase(it);
+  escalations_.answered(answer.request, now_ms);
 }
 
 void ViewAggregator::escalated(const Work& onward, double now_ms) {
-  escalations_[onward.request] = {onward, now_ms, 1};
+  Retransmissions<Work>::mark_sent(escalations_.keep(onward.request, onward), now_ms);
 }
 
 std::vector<Work> ViewAggregator::overdue(double now_ms) {
   std::vector<Work> again;
-  for (auto& [request, escalation] : escalations_) {
-    auto& record = ledger_.at(request);
-    if (now_ms - escalation.sent_ms < round_trip_.timeout_ms(record.resends)) continue;
-    ++record.resends;
-    ++escalation.sends;
-    escalation.sent_ms = now_ms;
-    again.push_back(escalation.work);
+  for (uint32_t request : escalations_.overdue(now_ms, ledger_)) {
+    auto& escalation = escalations_.at(request);
+    Retransmissions<Work>::mark_sent(escalation, now_ms);
+    again.push_back(escalation.item);
   }
   return again;
 }

@@ -15,7 +15,7 @@
 // and every request is answered (or the drain timeout passed); report() is the
 // records report the coordinator collects.
 // Its escalations to the cloud are kept until answered and sent again when the
-// answer is overdue (RoundTripEstimator's timeout), as an end device does, so a
+// answer is overdue (Retransmissions, as an end device's), so a
 // frame lost or rejected on the way costs time, not the sample.
 #pragma once
 
@@ -25,10 +25,11 @@
 #include <map>
 #include <set>
 
+#include "hddnn/data/fashion_mnist.hpp"
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/payloads.hpp"
 #include "hddnn/runtime/request_ledger.hpp"
-#include "hddnn/runtime/round_trip.hpp"
+#include "hddnn/runtime/retransmissions.hpp"
 #include "hddnn/runtime/run_config.hpp"
 #include "hddnn/runtime/view_gathering.hpp"
 
@@ -36,8 +37,10 @@ namespace hddnn::runtime {
 
 class ViewAggregator {
  public:
-  /// cameras: camera rank -> view; views: the model's view set ("grid6"...) and count.
-  ViewAggregator(const RunConfig& config, int rank, std::map<int, int> cameras, int view_count);
+  /// cameras: camera rank -> view; view_count: the model's; requests: the samples the
+  /// stream draws (their labels: the cameras hold the views themselves).
+  ViewAggregator(const RunConfig& config, int rank, std::map<int, int> cameras, int view_count,
+                 const data::LabelledImages& requests);
 
   void camera_ready(int rank);
   /// Whether every camera not declared dead is ready (and the stream not started yet).
@@ -73,13 +76,7 @@ class ViewAggregator {
   ArrivalSchedule schedule_;
   RequestLedger ledger_;
   ViewGathering gathering_;
-  struct Escalation {
-    Work work;
-    double sent_ms = 0;
-    uint32_t sends = 1;
-  };
-  std::map<uint32_t, Escalation> escalations_;
-  RoundTripEstimator round_trip_{kRetransmitFloorMs};
+  Retransmissions<Work> escalations_;
   uint64_t partial_ = 0;  ///< requests answered with some views absent
 };
 

@@ -104,9 +104,7 @@ Simulation::Simulation(const mapping::Topology& topology, const mapping::ModelPr
     const auto plan = mapping::plan(topology, profile, rates, mapping::PlanOptions{});
     for (const auto& device : plan.devices) {
       routers_[device.device].set_fractions(std::map<int, double>(device.routing.begin(), device.routing.end()));
-      std::vector<std::string> tiers;
-      for (auto tier : device.section_tier) tiers.push_back(mapping::tier_name(tier));
-      placements_[device.device] = Placement::from_names(tiers);
+      placements_[device.device] = Placement::from_plan(device.section_tier);
     }
     plan_predicted_ms_ = plan.mean_latency_ms;
     plan_iterations_ = plan.iterations;
