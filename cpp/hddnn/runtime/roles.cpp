@@ -41,8 +41,8 @@ void load_inputs(NodeSetup& setup) {
   const bool cloud = rank == setup.coordinator;
   const auto& config = setup.config;
   const auto& device = setup.topology.devices.at(rank);
-  setup.model = std::make_unique<DeployedModel>(config.model_dir, sections_of(role, config, cloud),
-                                                device_view(device), parallel::accelerator_of(device));
+  setup.model = std::make_unique<DeployedModel>(config.model_dir, sections_of(role, config, cloud), device_view(device),
+                                                parallel::accelerator_of(device));
   if (cloud || config.compute == "profile") setup.profile = mapping::load_profile(config.profile_path());
   if (!needs_requests(role, setup, rank)) return;
   // Cameras see their view of multi-view samples; the others need single images or labels only.
