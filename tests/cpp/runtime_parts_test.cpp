@@ -330,15 +330,28 @@ TEST(FailureDetector, ProcessChecksShortenOrLengthenTheWait) {
   EXPECT_EQ(detector.overdue(3000, one_gone, {1}).size(), 1u);
 }
 
-TEST(FailureDetector, ADeadRankThatSpeaksAgainIsReadmitted) {
+TEST(FailureDetector, ADeadRankStillSpeakingAHeartbeatLaterIsReadmitted) {
   FailureDetector detector(100, 5);
   detector.watch({1}, 0);
   EXPECT_FALSE(detector.heard_from(1, 10));
   detector.declare_dead(1, 300, 310);
-  EXPECT_TRUE(detector.heard_from(1, 500));
+  EXPECT_FALSE(detector.heard_from(1, 500));  // its first frame since the verdict: maybe sent before it died
+  EXPECT_FALSE(detector.heard_from(1, 560));
+  EXPECT_TRUE(detector.is_dead(1));
+  EXPECT_TRUE(detector.heard_from(1, 600));  // a heartbeat period later: back
   EXPECT_FALSE(detector.is_dead(1));
-  EXPECT_EQ(detector.failures().at(0).rejoined_at_ms, 500);
-  EXPECT_FALSE(detector.heard_from(1, 600));
+  EXPECT_EQ(detector.failures().at(0).rejoined_at_ms, 600);
+  EXPECT_FALSE(detector.heard_from(1, 700));
+}
+
+TEST(FailureDetector, FramesSentBeforeDeathDoNotReadmit) {
+  FailureDetector detector(100, 5);
+  detector.watch({1}, 0);
+  detector.heard_from(1, 10);
+  detector.declare_dead(1, 300, 310);
+  for (double at : {311.0, 330.0, 360.0}) EXPECT_FALSE(detector.heard_from(1, at));  // a burst in flight
+  EXPECT_TRUE(detector.is_dead(1));
+  EXPECT_EQ(detector.failures().at(0).rejoined_at_ms, -1);
 }
 
 TEST(Retransmissions, OverdueWorkIsCountedAndBacksOffAndOnlyFirstSendsAreSampled) {

@@ -19,7 +19,13 @@ void FailureDetector::watch(const std::vector<int>& ranks, double now_ms) {
 bool FailureDetector::heard_from(int rank, double now_ms) {
   last_heard_ms_[rank] = now_ms;
   ready_.insert(rank);
-  if (!dead_.erase(rank)) return false;
+  if (!dead_.count(rank)) return false;
+  // Frames a rank sent before it died can still arrive just after the verdict: only a
+  // rank still heard from a heartbeat period after its first frame since then is back.
+  const double first = heard_since_verdict_ms_.try_emplace(rank, now_ms).first->second;
+  if (now_ms - first < heartbeat_ms_) return false;
+  heard_since_verdict_ms_.erase(rank);
+  dead_.erase(rank);
   for (auto& failure : failures_) {
     if (failure.rank == rank && failure.rejoined_at_ms < 0) failure.rejoined_at_ms = now_ms;
   }
@@ -48,6 +54,7 @@ double FailureDetector::allowed_silence_ms(int rank, comm::ProcessLiveness proce
 
 void FailureDetector::declare_dead(int rank, double silent_ms, double now_ms) {
   dead_.insert(rank);
+  heard_since_verdict_ms_.erase(rank);
   Failure failure;
   failure.rank = rank;
   failure.detected_after_ms = silent_ms;  // upper bound: time since its last sign of life

@@ -9,8 +9,10 @@
 // overdue; a process check is only a shortcut for ranks on this host: a silent
 // process seen running there gets 10 times longer, one seen gone is overdue after 3
 // periods, ready or not. declare_dead() records the Failure (detected_after_ms: the
-// silence, an upper bound of the time since death). heard_from() on a dead rank
-// readmits it (it was slow or cut off) and stamps rejoined_at_ms on its failure.
+// silence, an upper bound of the time since death). A dead rank still heard from one
+// heartbeat period after its first frame since the verdict is readmitted (it was slow or
+// cut off; a burst of frames it sent before dying is not enough), and rejoined_at_ms is
+// stamped on its failure.
 // Not thread-safe: the cloud's loop only.
 #pragma once
 
@@ -47,6 +49,7 @@ class FailureDetector {
   double heartbeat_ms_, startup_timeout_ms_;
   std::map<int, double> last_heard_ms_;
   std::set<int> ready_, dead_;
+  std::map<int, double> heard_since_verdict_ms_;  ///< dead rank -> its first frame since the verdict
   std::vector<Failure> failures_;
 };
 
