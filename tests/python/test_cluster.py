@@ -107,15 +107,20 @@ def test_remote_rank_killed_is_detected_by_its_silence(model, hosts, lab7_small_
     assert 4 not in results["plans"][-1]["online"]
 
 
+def wait_until_ready(out, ranks, timeout=120):
+    """Until every rank has set up (its <out>.rank<i>.ready exists), or `timeout` seconds."""
+    ready = [f"{out}.rank{r}.ready" for r in range(ranks)]
+    deadline = time.time() + timeout
+    while not all(os.path.exists(path) for path in ready) and time.time() < deadline:
+        time.sleep(0.02)
+
+
 def silence(rank, seconds, out, ranks, after_s, roots):
     """A thread that SIGSTOPs a rank `after_s` seconds after every rank has set up and
     SIGCONTs it `seconds` later: a device cut off for a while, then back."""
 
     def run_it():
-        ready = [f"{out}.rank{r}.ready" for r in range(ranks)]
-        deadline = time.time() + 120
-        while not all(os.path.exists(path) for path in ready) and time.time() < deadline:
-            time.sleep(0.02)
+        wait_until_ready(out, ranks)
         time.sleep(after_s)
         pid = rank_pids(*roots())[rank]
         os.kill(pid, signal.SIGSTOP)
@@ -178,10 +183,7 @@ def power_cut(hosts, name, out, ranks, after_s):
     killed_at = []
 
     def cut():
-        ready = [f"{out}.rank{r}.ready" for r in range(ranks)]
-        deadline = time.time() + 120
-        while not all(os.path.exists(path) for path in ready) and time.time() < deadline:
-            time.sleep(0.02)
+        wait_until_ready(out, ranks)
         time.sleep(after_s)
         killed_at.append(time.time() * 1000)
         hosts.kill(name)
