@@ -52,11 +52,12 @@ def profile_at_threshold(model: str, threshold) -> dict:
     if point is None:
         known = ", ".join(f"{p['thresholds'][0]:g}" for p in curve)
         raise ConfigError(f"threshold: {threshold:g} is not a point of {model}'s exit curve (one of {known})")
-    exits = point["exit_fraction"]
-    if "end/fine" not in exits:  # a multi-view model: the aggregator's exits, not planned
+    # The policy exits ("<tier>/<finest label set>"), by tier.
+    exits = {name.split("/")[0]: fraction for name, fraction in point["exit_fraction"].items()}
+    if "end" not in exits:  # a multi-view model: the aggregator's exits, not planned
         return profile
-    escalate = {"end": 1.0 - exits["end/fine"]}
-    escalate["edge"] = exits["cloud/fine"] / escalate["end"] if escalate["end"] > 0 else 0.0
+    escalate = {"end": 1.0 - exits["end"]}
+    escalate["edge"] = exits.get("cloud", 0.0) / escalate["end"] if escalate["end"] > 0 else 0.0
     for section in _sections(profile).values():
         section["escalate_fraction"] = escalate.get(section["name"], section["escalate_fraction"])
     return profile

@@ -72,7 +72,7 @@ int64_t section_flops(const NetworkSpec& spec, size_t index) {
   const Shape trunk = chain_shape(s.blocks, in);
   int64_t flops = chain_flops(s.blocks, in);
   for (const auto& e : s.exits)
-    flops += chain_flops(e.blocks, trunk) + 2 * values_of(chain_shape(e.blocks, trunk)) * label_count(e.labels);
+    flops += chain_flops(e.blocks, trunk) + 2 * values_of(chain_shape(e.blocks, trunk)) * label_count(spec, e);
   if (index + 1 < spec.sections.size()) flops += chain_flops(s.output_blocks, trunk);
   return flops;
 }
@@ -89,8 +89,9 @@ nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome,
     auto& module = network.sections()[module_index].module;
     int64_t params = 0, param_bytes = 0;
     for (const auto& p : module.parameters()) params += p.numel();
-    for (const auto& p : module.named_attributes(false))
-      if (p.value.isTensor()) param_bytes += p.value.toTensor().numel() * p.value.toTensor().element_size();
+    // Parameters and buffers, a TorchScript block's (a submodule) included.
+    for (const auto& p : module.parameters()) param_bytes += p.numel() * p.element_size();
+    for (const auto& b : module.buffers()) param_bytes += b.numel() * b.element_size();
     // Of the samples reaching section i, the share passing on past it (the planner and
     // the simulator multiply these along the chain).
     double reaching = 0.0, passing = 0.0;

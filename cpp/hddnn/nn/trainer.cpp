@@ -11,6 +11,7 @@
 
 #include "hddnn/nn/checkpoint.hpp"
 #include "hddnn/nn/evaluation.hpp"
+#include "hddnn/nn/spec_data.hpp"
 
 namespace hddnn::nn {
 namespace {
@@ -63,7 +64,8 @@ torch::Tensor augment(const torch::Tensor& images, bool flips) {
     out[n].copy_(padded[n].narrow(-2, o[2 * n], h).narrow(-1, o[2 * n + 1], w));
   if (!flips) return out;
   const auto flip = torch::rand({images.size(0)}) < 0.5;
-  const auto shape = std::vector<int64_t>{images.size(0), 1, 1, 1, 1};
+  auto shape = std::vector<int64_t>(images.dim(), 1);  // whole images (4 dims) or views (5)
+  shape[0] = images.size(0);
   return torch::where(flip.view(shape), out.flip({-1}), out);
 }
 
@@ -106,8 +108,7 @@ double train_step(Run& run, const torch::Tensor& batch_index) {
   net.train(true);
   const auto exits = net.forward(images.narrow(0, begin, length), mask);
   const double share = static_cast<double>(length * run.parallel.size) / batch;
-  const auto loss = share *
-                    joint_loss(exits, run.train.fine.index_select(0, mine), run.train.coarse.index_select(0, mine));
+  const auto loss = share * joint_loss(exits, label_targets(spec, run.train.fine.index_select(0, mine)));
   run.optimizer.zero_grad();
   loss.backward();
   if (run.parallel.distributed()) run.parallel.average_gradients(net.parameters());
@@ -120,10 +121,10 @@ double train_step(Run& run, const torch::Tensor& batch_index) {
 std::map<std::string, double> validation_accuracy(Run& run) {
   const int64_t total = run.val.fine.size(0);
   if (total < run.parallel.size)
-    return exit_accuracies(predict(run.network, run.val.images), run.val.fine, run.val.coarse);
+    return exit_accuracies(predict(run.network, run.val.images), label_targets(run.network.spec(), run.val.fine));
   const auto [begin, length] = run.parallel.shard(total);
   auto accuracy = exit_accuracies(predict(run.network, run.val.images.narrow(0, begin, length)),
-                                  run.val.fine.narrow(0, begin, length), run.val.coarse.narrow(0, begin, length));
+                                  label_targets(run.network.spec(), run.val.fine.narrow(0, begin, length)));
   if (!run.parallel.distributed()) return accuracy;
   const double share = static_cast<double>(length * run.parallel.size) / total;
   std::vector<double> values;
@@ -192,10 +193,9 @@ void set_input_statistics(Network& network, const torch::Tensor& images) {
 
 }  // namespace
 
-torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const torch::Tensor& fine, const torch::Tensor& coarse) {
+torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const std::vector<torch::Tensor>& targets) {
   torch::Tensor total = torch::zeros({});
-  for (const auto& e : exits)
-    total = total + e.weight * torch::cross_entropy_loss(e.logits, e.labels == LabelSet::kFine ? fine : coarse);
+  for (const auto& e : exits) total = total + e.weight * torch::cross_entropy_loss(e.logits, targets.at(e.labels));
   return total;
 }
 
@@ -208,6 +208,8 @@ std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train
   // its profiling and differentiable-graph passes cost more than they save on these
   // small nets (steps measured ~1.5x faster without them).
   const torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
+  check_dataset(network.spec(), train, "train");
+  check_dataset(network.spec(), val, "val");
   auto& state = network.training_state();
   if (state.step == 0) set_input_statistics(network, train.images);
   if (parallel.distributed()) {

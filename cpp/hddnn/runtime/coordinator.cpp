@@ -6,6 +6,7 @@
 
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/runtime/export_manifest.hpp"
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/multi_view.hpp"
 
@@ -301,6 +302,8 @@ void Coordinator::write_results(const DeviceStats& cloud_stats) {
   info.encrypted = transport_.encrypted();
   info.emulated = config.emulate;
   info.failures = failures_;
+  info.labels = data::label_sets_of_manifest(read_export_manifest(config.model_dir),
+                                             config.model_dir + "/manifest.json");
   for (auto& f : info.failures) f.reassigned = reassigned_;
   info.extra = {{"plans", plan_history_},
                 {"membership", membership_history_},

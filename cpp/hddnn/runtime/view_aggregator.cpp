@@ -1,6 +1,6 @@
 #include "hddnn/runtime/view_aggregator.hpp"
 
-#include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/data/request_samples.hpp"
 
 namespace hddnn::runtime {
 namespace {
@@ -19,19 +19,16 @@ ViewAggregator::ViewAggregator(const RunConfig& config, int rank, std::map<int, 
       ledger_(rank, config.deadline_ms),
       gathering_(view_count, views_of(cameras_), config.view_wait_ms) {
   // Labels only: the cameras hold the views themselves.
-  auto test = data::load_fashion_mnist({"", "test", "single", config.seed, 5000, config.test_limit});
-  fine_labels_ = test.fine;
-  coarse_labels_ = test.coarse;
+  labels_ = data::load_request_samples({config.data_file, "", config.seed, config.test_limit}).fine;
   schedule_ = ArrivalSchedule(
-      poisson_arrivals(config.rate_per_s, config.duration_s, fine_labels_.size(0), config.seed, rank));
+      poisson_arrivals(config.rate_per_s, config.duration_s, labels_.size(0), config.seed, rank));
 }
 
 void ViewAggregator::open(const std::vector<uint32_t>& requests) {
   for (uint32_t request : requests) {
     const auto& arrival = schedule_[request];
     ledger_.open(request, zero_ms_ + arrival.at_ms, arrival.sample,
-                 static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
-                 static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
+                 static_cast<int>(labels_[arrival.sample].item<int64_t>()));
   }
 }
 
@@ -71,8 +68,8 @@ std::vector<GatheredViews> ViewAggregator::take_ready(double now_ms) {
   return ready;
 }
 
-void ViewAggregator::record(const Answer& answer, double now_ms, int coarse_pred) {
-  ledger_.answer(answer, now_ms, coarse_pred);
+void ViewAggregator::record(const Answer& answer, double now_ms) {
+  ledger_.answer(answer, now_ms);
   auto it = escalations_.find(answer.request);
   if (it == escalations_.end()) return;
   if (it->second.sends == 1) round_trip_.observe(now_ms - it->second.sent_ms);  // Karn: first sends only

@@ -1,6 +1,6 @@
 #include "hddnn/runtime/view_device.hpp"
 
-#include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/data/request_samples.hpp"
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/multi_view.hpp"
 #include "hddnn/runtime/payloads.hpp"
@@ -14,7 +14,8 @@ constexpr double kIdleWaitMs = 1.0;
 
 ViewDevice::ViewDevice(NodeSetup setup)
     : Node(std::move(setup), {Tier::kEnd}), aggregator_(aggregator_of(setup_.topology, config_.scheme, rank_)) {
-  auto test = data::load_fashion_mnist({"", "test", model_.views(), config_.seed, 5000, config_.test_limit});
+  auto test = data::load_request_samples({config_.data_file, model_.views(), config_.seed, config_.test_limit});
+  model_.check_requests(test, config_.data_file.empty() ? "Fashion-MNIST" : config_.data_file);
   views_ = test.images.select(1, my_view()).contiguous();
   schedule_ = ArrivalSchedule(
       poisson_arrivals(config_.rate_per_s, config_.duration_s, views_.size(0), config_.seed, aggregator_));
