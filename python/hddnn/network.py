@@ -29,10 +29,10 @@ def _labelled(data) -> "_core.LabelledSet":
 
 
 def _image_shape(data) -> list:
-    """C x H x W of a labelled set's whole images (empty for views already cut)."""
-    if data is None or data[0].dim() != 4:
+    """C x H x W of a labelled set's whole images (empty for several views already cut)."""
+    if data is None or data[0].dim() not in (4, 5) or (data[0].dim() == 5 and data[0].shape[1] != 1):
         return []
-    return list(data[0].shape[1:])
+    return list(data[0].shape[-3:])
 
 
 class _TqdmProgress:

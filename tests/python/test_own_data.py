@@ -125,7 +125,7 @@ def test_shape_and_label_mismatches_are_typed(digits):
     with pytest.raises(ConfigError, match=r"input: the spec says \[1,8,8\] but the data's images are \[1,28,28\]"):
         hddnn.Network.from_spec(DIGITS_SPEC, data=fashion)
     net = hddnn.Network.from_spec(DIGITS_SPEC)
-    with pytest.raises(DataError, match=r"train: images are \[1, 28, 28\].*takes \[1, 8, 8\]"):
+    with pytest.raises(DataError, match=r"train: images are \[1, 1, 28, 28\] \(views, channels, height, width\).*takes \[1, 1, 8, 8\]"):
         net.fit(fashion, epochs=1, progress=False)
     eleven = datasets.from_tensors(digits["val"].images, torch.full_like(digits["val"].labels, 10))
     with pytest.raises(DataError, match="labels: out of range: found 10, but the finest label set 'digit'"):
@@ -143,7 +143,7 @@ def test_torchscript_block_trains_and_exports_to_plain_pytorch(digits, tmp_path)
     spec["sections"][1]["blocks"].append({"type": "torchscript", "file": str(layer)})
     net = hddnn.Network.from_spec_dict(spec, seed=1)
     before = net.forward(digits["test"].images[:16])["edge/digit"]
-    net.fit(digits["train"], digits["val"], epochs=6, progress=False, threads=1)
+    net.fit(digits["train"], digits["val"], epochs=20, progress=False, threads=1)
     net.choose_thresholds(digits["val"])
     scores = net.evaluate(digits["test"])
     assert scores["accuracy"]["cloud/digit"] > 0.5
@@ -169,7 +169,7 @@ def hddnn_cli(*args, timeout=600):
 @pytest.fixture(scope="module")
 def digits_model(digits_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("digits") / "model"
-    done = hddnn_cli("train", "--spec", DIGITS_SPEC, "--data", digits_file, "--epochs", "8", "--out", str(out),
+    done = hddnn_cli("train", "--spec", DIGITS_SPEC, "--data", digits_file, "--epochs", "20", "--out", str(out),
                      "--no-progress", "--threads", "2")
     assert done.returncode == 0, done.stderr[-2000:]
     return str(out)

@@ -123,7 +123,7 @@ std::string emit_block(const BlockSpec& b, const Shape& shape, const std::string
     case BlockType::kLinear: return linear(m, code, p, in, in_values, b.out);
     case BlockType::kTorchScript:
       m.register_module(p, load_script_block(b));
-      code << "    " << p << " = self." << p << "(" << in << ")\n";
+      code << "    " << p << " = self." << p << ".forward(" << in << ")\n";
       return p;
   }
   throw ConfigError(b.path + ": unknown block type");
