@@ -9,6 +9,7 @@
 #include "hddnn/nn/evaluation.hpp"
 #include "hddnn/nn/export.hpp"
 #include "hddnn/nn/profile.hpp"
+#include "hddnn/nn/spec_data.hpp"
 #include "hddnn/nn/trainer.hpp"
 #include "hddnn/parallel/data_parallel.hpp"
 #include "registry.hpp"
@@ -20,8 +21,15 @@ namespace {
 
 using nn::Network;
 
-data::LabelledImages labelled(const torch::Tensor& images, const torch::Tensor& fine, const torch::Tensor& coarse) {
-  return {images, fine, coarse};
+data::LabelledImages labelled(const torch::Tensor& images, const torch::Tensor& labels) { return {images, labels}; }
+
+// data_image_shape: C x H x W of the data the network is for (empty: the spec's "input").
+Network from_spec_file(const std::string& path, uint64_t seed, const std::vector<int64_t>& data_image_shape) {
+  return Network(nn::load_spec(path, data_image_shape), seed);
+}
+
+Network from_spec_json(const std::string& text, uint64_t seed, const std::vector<int64_t>& data_image_shape) {
+  return Network(nn::spec_for_data(nlohmann::json::parse(text), "spec", data_image_shape), seed);
 }
 
 // Python passes an empty tensor for "no mask".
@@ -67,6 +75,7 @@ py::dict forward(Network& network, const torch::Tensor& images, const torch::Ten
 }
 
 std::vector<double> choose(Network& network, const data::LabelledImages& val, double tolerance) {
+  nn::check_dataset(network.spec(), val, "val");
   const auto exits = nn::predict(network, val.images);
   auto thresholds = nn::choose_thresholds(exits, nn::policy_exit_indices(network, exits), val.fine, tolerance);
   network.set_thresholds(thresholds);
@@ -74,6 +83,7 @@ std::vector<double> choose(Network& network, const data::LabelledImages& val, do
 }
 
 std::string profile(Network& network, const data::LabelledImages& test) {
+  nn::check_dataset(network.spec(), test, "data");
   const auto exits = nn::predict(network, test.images);
   const auto policy = nn::policy_exit_indices(network, exits);
   std::vector<size_t> sections;
@@ -97,15 +107,14 @@ std::vector<std::string> policy_exits(Network& network) {
 void register_nn(py::module_& m) {
   py::class_<data::LabelledImages>(m, "LabelledSet").def(py::init(&labelled));
   py::class_<Network>(m, "Network")
-      .def_static("from_spec_file",
-                  [](const std::string& path, uint64_t seed) { return Network(nn::load_spec(path), seed); })
-      .def_static("from_spec_json",
-                  [](const std::string& text, uint64_t seed) {
-                    return Network(nn::parse_spec(nlohmann::json::parse(text), "spec"), seed);
-                  })
+      .def_static("from_spec_file", &from_spec_file, py::arg("path"), py::arg("seed") = 0,
+                  py::arg("data_image_shape") = std::vector<int64_t>())
+      .def_static("from_spec_json", &from_spec_json, py::arg("text"), py::arg("seed") = 0,
+                  py::arg("data_image_shape") = std::vector<int64_t>())
       .def_static("load", &nn::load_network)
       .def("save", &nn::save_network)
       .def("spec_json", [](const Network& n) { return n.spec().source.dump(); })
+      .def("label_sets_json", [](const Network& n) { return n.spec().labels.to_json().dump(); })
       .def("fit", &fit, py::arg("train"), py::arg("val"), py::arg("config_json"), py::arg("progress"),
            py::arg("distributed") = false)
       .def("forward", &forward, py::arg("images"), py::arg("mask") = torch::Tensor())
@@ -116,7 +125,8 @@ void register_nn(py::module_& m) {
           "evaluate",
           [](Network& n, const data::LabelledImages& s, const torch::Tensor& mask) {
             py::gil_scoped_release release;
-            return nn::evaluate_split(n, s.images, s.fine, s.coarse, optional_mask(mask)).dump();
+            nn::check_dataset(n.spec(), s, "data");
+            return nn::evaluate_split(n, s.images, s.fine, optional_mask(mask)).dump();
           },
           py::arg("data"), py::arg("mask") = torch::Tensor())
       .def("profile",

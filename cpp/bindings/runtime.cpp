@@ -5,6 +5,7 @@
 
 #include "hddnn/mapping/profile.hpp"
 #include "hddnn/mapping/topology.hpp"
+#include "hddnn/runtime/request_check.hpp"
 #include "hddnn/runtime/run_config.hpp"
 #include "hddnn/sim/simulator.hpp"
 #include "registry.hpp"
@@ -34,6 +35,7 @@ std::string simulate(const std::string& topology_json, const std::string& profil
 void check_run_config(const std::string& config_json) {
   const auto config = nlohmann::json::parse(config_json).get<runtime::RunConfig>();
   runtime::check_tamper_ranks(config, mapping::load_topology(config.topology).devices.size());
+  if (!config.data_file.empty()) runtime::check_request_data(config.model_dir, config.data_file);
 }
 
 }  // namespace
@@ -42,7 +44,8 @@ void register_runtime(py::module_& m) {
   m.def("simulate", &simulate, py::arg("topology_json"), py::arg("profile_json"), py::arg("config_json"),
         "Runs the discrete-event simulator; returns the results file as JSON text.");
   m.def("check_run_config", &check_run_config, py::arg("config_json"),
-        "Checks a run config as every hddnn-node rank will; ConfigError names the bad field.");
+        "Checks a run config as every hddnn-node rank will; ConfigError names the bad field, DataError a data "
+        "file that does not fit the model.");
   m.def("synthetic_topology",
         [](int ends, int edges) { return mapping::topology_to_json(sim::synthetic_topology(ends, edges)).dump(); });
 }

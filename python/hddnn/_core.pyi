@@ -45,7 +45,7 @@ class RunFailedError(HddnnError):
 # ---- data (cpp/bindings/data.cpp) ------------------------------------------------------
 
 def load_fashion_mnist(root: str = "", split: str = "train", views: str = "single", seed: int = 0,
-                       val_size: int = 5000, limit: int = -1) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                       val_size: int = 5000, limit: int = -1) -> Tuple[torch.Tensor, torch.Tensor]:
     """Loads one Fashion-MNIST split cut into views; the GIL is released while it reads.
 
     Args:
@@ -59,13 +59,43 @@ def load_fashion_mnist(root: str = "", split: str = "train", views: str = "singl
         limit: keep only the first `limit` samples (-1: all).
 
     Returns:
-        (images N x V x 1 x H x W float32 in [0, 1], fine labels N int64 in [0, 10),
-        coarse labels N int64 in [0, 4)).
+        (images N x V x 1 x H x W float32 in [0, 1], fine labels N int64 in [0, 10)).
 
     Raises:
         DataError: a file is missing, truncated, corrupt or of the wrong shape (the
             message names the file and the fault).
         ConfigError: an unknown split or view layout, or val_size out of range.
+    """
+
+def save_data_file(path: str, splits: Dict[str, Tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """Writes {split: (images, labels)} (splits train, val, test) to one data file in
+    torch.save's format, atomically; the GIL is released while it writes.
+
+    Raises:
+        DataError: an unknown split name, or tensors check_labelled refuses.
+    """
+
+def load_data_file(path: str, split: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One split of a data file as (images float32, labels int64), checked.
+
+    Raises:
+        DataError: a missing or unreadable file, not a data file, no such split, or
+            tensors check_labelled refuses (the message names the file and split).
+    """
+
+def data_file_splits(path: str) -> List[str]:
+    """The splits a data file holds, in train, val, test order.
+
+    Raises:
+        DataError: a missing or unreadable file, or not a data file.
+    """
+
+def check_labelled(images: torch.Tensor, labels: torch.Tensor, where: str) -> None:
+    """Checks a labelled image set: images N x C x H x W or N x V x C x H x W floats in
+    [0, 1] without NaN, N > 0; labels N int64 >= 0.
+
+    Raises:
+        DataError: naming `where` and the fault.
     """
 
 def default_dataset_dir() -> str:
@@ -248,27 +278,29 @@ def check_run_config(config_json: str) -> None:
 # ---- networks (cpp/bindings/nn.cpp) -----------------------------------------------------
 
 class LabelledSet:
-    """Images with their fine and coarse labels, as the C++ trainer takes them."""
+    """Images with the labels of the finest label set, as the C++ trainer takes them."""
 
-    def __init__(self, images: torch.Tensor, fine: torch.Tensor, coarse: torch.Tensor) -> None:
-        """images: N x V x 1 x H x W float in [0, 1]; fine, coarse: N int64 labels.
-        Nothing is checked here: Network's methods raise DataError on wrong shapes."""
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        """images: N x V x C x H x W (or N x C x H x W) float in [0, 1]; labels: N int64.
+        Nothing is checked here: Network's methods raise DataError when they do not fit."""
 
 class Network:
     """A multi-exit network built from a spec (models/*.json): trained, scored,
     profiled and exported in C++."""
 
     @staticmethod
-    def from_spec_file(path: str, seed: int) -> "Network":
+    def from_spec_file(path: str, seed: int = 0, data_image_shape: List[int] = ...) -> "Network":
         """A freshly initialised network from a spec file; `seed` seeds the weights.
+        `data_image_shape` (C, H, W of the data's images; empty: none) fills a spec
+        without "input".
 
         Raises:
-            ConfigError: the file is missing or not valid JSON, or the spec is invalid
-                (the message names the field).
+            ConfigError: the file is missing or not valid JSON, the spec is invalid (the
+                message names the field), or its "input" differs from data_image_shape.
         """
 
     @staticmethod
-    def from_spec_json(spec_json: str, seed: int) -> "Network":
+    def from_spec_json(text: str, seed: int = 0, data_image_shape: List[int] = ...) -> "Network":
         """As from_spec_file, from the spec as JSON text.
 
         Raises:
@@ -296,6 +328,10 @@ class Network:
     def spec_json(self) -> str:
         """The spec the network was built from, as JSON text. Raises nothing."""
 
+    def label_sets_json(self) -> str:
+        """The spec's label sets (name, classes, of_finest; from and map for derived
+        ones) as JSON text. Raises nothing."""
+
     def fit(self, train: LabelledSet, val: LabelledSet, config_json: str,
             progress: Optional[Callable[[int, int, int, float, Optional[str]], Any]],
             distributed: bool = False) -> str:
@@ -319,7 +355,8 @@ class Network:
 
         Raises:
             ConfigError: an unknown or invalid training setting.
-            DataError: images of the wrong shape for the network.
+            DataError: images of the wrong shape for the network, or labels outside the
+                finest label set's classes.
             CommError: an MPI failure in distributed training.
             Whatever `progress` raises, which ends the run.
         """
@@ -328,12 +365,12 @@ class Network:
         """Every exit's logits (exit name -> N x classes) in eval mode, without gradients.
 
         Args:
-            images: N x V x 1 x H x W (N x 1 x H x W for a one-view network).
+            images: N x V x C x H x W, or N x C x H x W whole images (cut into views).
             mask: N x V float, 1 = view present (multi-view networks); an empty tensor
                 (the default) for none.
 
         Raises:
-            DataError: images of the wrong shape for the network.
+            DataError: images of the wrong shape for the network, or labels outside its finest set.
         """
 
     def choose_thresholds(self, val: LabelledSet, tolerance: float) -> List[float]:
@@ -342,7 +379,7 @@ class Network:
         `tolerance` of the last exit's; sets and returns them.
 
         Raises:
-            DataError: images of the wrong shape for the network.
+            DataError: images of the wrong shape for the network, or labels outside its finest set.
         """
 
     def thresholds(self) -> List[float]:
@@ -362,7 +399,7 @@ class Network:
             mask: N x V float, 1 = view present; an empty tensor (the default) for none.
 
         Raises:
-            DataError: images of the wrong shape for the network.
+            DataError: images of the wrong shape for the network, or labels outside its finest set.
         """
 
     def profile(self, data: LabelledSet) -> str:
@@ -372,7 +409,7 @@ class Network:
         on `data`.
 
         Raises:
-            DataError: images of the wrong shape for the network.
+            DataError: images of the wrong shape for the network, or labels outside its finest set.
         """
 
     def export(self, directory: str) -> str:

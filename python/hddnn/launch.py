@@ -97,7 +97,7 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
         out: Optional[str] = None, emulate: bool = True, encrypt: bool = True,
         key_file: Optional[str] = None, mpirun_args: Iterable[str] = (), timeout: Optional[float] = None,
         kill: Iterable[Tuple[int, float]] = (), record_requests: bool = False, view_wait_ms: float = 100.0,
-        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured",
+        tamper: Iterable[str] = (), time_scale: float = 1.0, compute: str = "measured", data: Optional[str] = None,
         hosts: Optional[str] = None, rsh: str = "ssh", kill_host: Iterable[Tuple[str, float]] = (),
         rejoin: Iterable[Tuple[str, float]] = (), **extra) -> Results:
     """Runs `scheme` over `topology` with the trained model in `model` (an
@@ -124,6 +124,9 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     on a crowded host, cold caches and CPU steal inflate measured times; the profile's
     are what the planner and the simulator price). With `threshold`, the planner's
     profile carries the escalation fractions of that threshold (load.profile_at_threshold).
+    `data` (a file of hddnn.datasets.save) makes end devices serve requests from its test
+    split instead of Fashion-MNIST's, cut into the model's views; a file whose images or
+    labels do not fit the model raises DataError naming the file and the fault.
     A run spanning hosts keeps its working folder beside the results, as OUT.run, which
     every host must read (a shared folder). It spans them in one of two ways: one mpirun
     for every host (a hostfile in `mpirun_args`), or, with `hosts` (a hostfile, hosts in
@@ -140,6 +143,8 @@ def run(model: str, topology: str, scheme: str = "mapping", rate: float = 10.0, 
     if (kill_host or rejoin) and hosts is None:
         raise ConfigError("kill_host and rejoin need hosts= (one job per host)")
     workdir, out = _run_folder(out, hosts is not None or spans_hosts(mpirun_args))
+    if data is not None:
+        extra["data"] = os.path.abspath(data)
     try:
         config = _run_config(workdir, model, topology, out, threshold, encrypt, key_file, scheme=scheme, rate=rate,
                              duration=duration, deadline_ms=deadline_ms, seed=seed,

@@ -9,8 +9,11 @@ exported by the C++ core (cpp/hddnn/nn).
     print(net.evaluate(hddnn.datasets.fashion_mnist("test")))
     net.export("runs/hetero")
 
-Data arguments are `hddnn.datasets.LabelledImages` (or any (images, fine, coarse)
-triple): images N x V x 1 x H x W float in [0, 1].
+Data arguments are `hddnn.datasets.LabelledImages` (or any (images, labels) pair):
+images N x V x C x H x W (or N x C x H x W, cut into the spec's views) float in
+[0, 1], labels N int64 of the spec's finest label set. The labels of the coarser
+sets follow from the spec's label maps. Data that does not fit the spec (channels,
+size, views, labels out of range) raises DataError.
 """
 import json
 from typing import Callable, Dict, List, Optional
@@ -21,8 +24,15 @@ from . import _core
 
 
 def _labelled(data) -> "_core.LabelledSet":
-    images, fine, coarse = data
-    return _core.LabelledSet(images.contiguous(), fine.contiguous(), coarse.contiguous())
+    images, labels = data[0], data[1]
+    return _core.LabelledSet(images.contiguous(), labels.contiguous())
+
+
+def _image_shape(data) -> list:
+    """C x H x W of a labelled set's whole images (empty for several views already cut)."""
+    if data is None or data[0].dim() not in (4, 5) or (data[0].dim() == 5 and data[0].shape[1] != 1):
+        return []
+    return list(data[0].shape[-3:])
 
 
 class _TqdmProgress:
@@ -58,13 +68,16 @@ class Network:
         self._core = core
 
     @classmethod
-    def from_spec(cls, path: str, seed: int = 0) -> "Network":
-        """Builds a network from a spec file (raises ConfigError for a bad spec)."""
-        return cls(_core.Network.from_spec_file(str(path), seed))
+    def from_spec(cls, path: str, seed: int = 0, data=None) -> "Network":
+        """Builds a network from a spec file (raises ConfigError for a bad spec).
+        `data` (a labelled set, N x C x H x W) gives the input shape when the spec has no
+        "input"; a spec whose "input" differs from it is a ConfigError."""
+        return cls(_core.Network.from_spec_file(str(path), seed, _image_shape(data)))
 
     @classmethod
-    def from_spec_dict(cls, spec: dict, seed: int = 0) -> "Network":
-        return cls(_core.Network.from_spec_json(json.dumps(spec), seed))
+    def from_spec_dict(cls, spec: dict, seed: int = 0, data=None) -> "Network":
+        """The same from a spec given as a dict (TorchScript files relative to the working folder)."""
+        return cls(_core.Network.from_spec_json(json.dumps(spec), seed, _image_shape(data)))
 
     @classmethod
     def load(cls, path: str) -> "Network":
@@ -78,6 +91,11 @@ class Network:
     @property
     def spec(self) -> dict:
         return json.loads(self._core.spec_json())
+
+    @property
+    def label_sets(self) -> List[dict]:
+        """The spec's label sets (name, classes, of_finest; from and map for derived ones)."""
+        return json.loads(self._core.label_sets_json())
 
     @property
     def step(self) -> int:
@@ -109,7 +127,7 @@ class Network:
         if epochs is not None:
             settings["epochs"] = epochs
         if val is None:
-            val = (train[0][:0], train[1][:0], train[2][:0])
+            val = (train[0][:0], train[1][:0])
         bar = _TqdmProgress() if progress else None
         callback = on_step or bar
         try:
@@ -120,8 +138,8 @@ class Network:
         return json.loads(history)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-        """Logits of every exit ("end/fine", "end/coarse", "edge/fine", ...), eval mode.
-        x: N x V x 1 x H x W (or N x 1 x H x W for one view); mask: N x V, 1 = present."""
+        """Logits of every exit ("<section>/<label set>": "end/fine", "end/coarse", ...), eval
+        mode. x: N x V x C x H x W (or N x C x H x W); mask: N x V, 1 = present."""
         return self._core.forward(x.contiguous(), mask if mask is not None else torch.Tensor())
 
     def choose_thresholds(self, val, tolerance: float = 0.005) -> Dict[str, float]:

@@ -37,10 +37,15 @@ class Results(dict):
         import pandas as pd
         return pd.DataFrame([self.row()], columns=SUMMARY_COLUMNS)
 
+    def label_accuracy(self) -> dict:
+        """Accuracy per declared label set, finest first (e.g. {"fine": .., "coarse": ..})."""
+        return dict(self.get("label_accuracy") or {})
+
     def summary_line(self) -> str:
         r = self.row()
+        coarser = ", ".join(f"{name} {_fraction(value)}" for name, value in list(self.label_accuracy().items())[1:])
         return (f"{r['scheme']}: {r['answered']}/{r['offered']} answered, lost {r['lost']}, "
-                f"acc {_fraction(r['accuracy'])} (coarse {_fraction(r['coarse_accuracy'])}), "
+                f"acc {_fraction(r['accuracy'])}{f' ({coarser})' if coarser else ''}, "
                 f"p50 {_ms(r['latency_p50_ms'])} p99 {_ms(r['latency_p99_ms'])}, "
                 f"{r['bytes_per_sample']:.1f} B/sample, exits end/edge/cloud "
                 f"{r['exit_end']:.2f}/{r['exit_edge']:.2f}/{r['exit_cloud']:.2f}")
@@ -77,6 +82,20 @@ def compare(results: Iterable[Results]):
     return pd.DataFrame([r.row() for r in results], columns=SUMMARY_COLUMNS)
 
 
+def _plot_label_accuracy(ax, results) -> None:
+    """Accuracy per scheme, one bar per declared label set (finest first)."""
+    sets = list(results[0].label_accuracy()) or ["accuracy"]
+    width = 0.8 / len(sets)
+    heights = {name: [r.label_accuracy().get(name, r["accuracy"] if name == "accuracy" else None) or 0
+                      for r in results] for name in sets}
+    for i, name in enumerate(sets):
+        ax.bar([j + i * width for j in range(len(results))], heights[name], width, label=name)
+    ax.set_xticks([j + width * (len(sets) - 1) / 2 for j in range(len(results))], [r["scheme"] for r in results])
+    ax.set_ylim(max(0.0, min(min(h) for h in heights.values()) - 0.05), 1.0)
+    ax.set_ylabel("accuracy")
+    ax.legend(fontsize=8)
+
+
 def plot_comparison(results, ax=None, path: Optional[str] = None):
     """Latency percentiles (log scale) and accuracy per scheme; saved to `path` if given.
     Uses whatever matplotlib backend is active (inline in a notebook, Agg headless)."""
@@ -96,9 +115,7 @@ def plot_comparison(results, ax=None, path: Optional[str] = None):
     ax.set_ylabel("latency (ms)")
     ax.legend()
     if ax_acc is not None:
-        ax_acc.bar([r["scheme"] for r in rows], [r["accuracy"] for r in rows])
-        ax_acc.set_ylim(min(r["accuracy"] for r in rows) - 0.05, 1.0)
-        ax_acc.set_ylabel("fine accuracy")
+        _plot_label_accuracy(ax_acc, list(results))
     if fig is not None and path:
         fig.tight_layout()
         fig.savefig(path, dpi=120)

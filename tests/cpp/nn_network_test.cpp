@@ -30,8 +30,7 @@ data::LabelledImages synthetic(int64_t n, int64_t views, int64_t side, uint64_t 
   auto fine = torch::randint(0, 10, {n}, torch::kInt64);
   auto images = torch::rand({n, views, 1, side, side}) * 0.3;
   images += (fine.to(torch::kFloat32) / 10.0).view({n, 1, 1, 1, 1});
-  const auto map = torch::tensor({0, 1, 0, 0, 0, 2, 0, 2, 3, 2}, torch::kInt64);
-  return {images.clamp(0, 1), fine, map.index_select(0, fine)};
+  return {images.clamp(0, 1), fine};
 }
 
 TEST(NnNetwork, ExitShapesAndQuantizedFeatures) {
@@ -68,14 +67,14 @@ TEST(NnNetwork, BinaryFeaturesPassStraightThroughGradients) {
 }
 
 TEST(NnNetwork, JointLossWeighsEachExit) {
-  ExitOutput a{"end/fine", 0, -1, LabelSet::kFine, 0.5, torch::randn({6, 10})};
-  ExitOutput b{"end/coarse", 0, -1, LabelSet::kCoarse, 2.0, torch::randn({6, 4})};
+  ExitOutput a{"end/fine", 0, -1, 0, 0.5, torch::randn({6, 10})};
+  ExitOutput b{"end/coarse", 0, -1, 1, 2.0, torch::randn({6, 4})};
   const auto fine = torch::randint(0, 10, {6}, torch::kInt64), coarse = torch::randint(0, 4, {6}, torch::kInt64);
   const double expected = 0.5 * torch::cross_entropy_loss(a.logits, fine).item<double>() +
                           2.0 * torch::cross_entropy_loss(b.logits, coarse).item<double>();
-  EXPECT_NEAR(joint_loss({a, b}, fine, coarse).item<double>(), expected, 1e-5);
+  EXPECT_NEAR(joint_loss({a, b}, {fine, coarse}).item<double>(), expected, 1e-5);
   b.weight = 0.0;
-  EXPECT_NEAR(joint_loss({a, b}, fine, coarse).item<double>(),
+  EXPECT_NEAR(joint_loss({a, b}, {fine, coarse}).item<double>(),
               0.5 * torch::cross_entropy_loss(a.logits, fine).item<double>(), 1e-5);
 }
 
@@ -179,8 +178,7 @@ TEST(NnEvaluation, ThresholdsKeepAccuracyWithinTolerance) {
     cloud[i][fine[i].item<int64_t>()] = 10.0;
     if (i % 2 == 0) end[i][fine[i].item<int64_t>()] = 10.0;
   }
-  std::vector<ExitOutput> exits{{"end/fine", 0, -1, LabelSet::kFine, 1.0, end},
-                                {"cloud/fine", 1, -1, LabelSet::kFine, 1.0, cloud}};
+  std::vector<ExitOutput> exits{{"end/fine", 0, -1, 0, 1.0, end}, {"cloud/fine", 1, -1, 0, 1.0, cloud}};
   const auto thresholds = choose_thresholds(exits, {0, 1}, fine, 0.0);
   const auto outcome = apply_policy(exits, {0, 1}, fine, thresholds);
   EXPECT_DOUBLE_EQ(outcome.accuracy, 1.0);
@@ -189,6 +187,31 @@ TEST(NnEvaluation, ThresholdsKeepAccuracyWithinTolerance) {
   EXPECT_DOUBLE_EQ(curve[0].fractions[1], 1.0);
   EXPECT_DOUBLE_EQ(curve[1].fractions[0], 1.0);
   EXPECT_DOUBLE_EQ(curve[1].accuracy, 0.5);  // unsure half (odd labels) answered with class 0: wrong
+}
+
+// A user's TorchScript layer (here defined in C++; users script an nn.Module in
+// Python) trains jointly and is saved with its section.
+TEST(NnNetwork, TorchScriptBlockTrainsJointly) {
+  torch::jit::Module layer("Scale");
+  layer.register_parameter("gain", torch::ones({8, 1, 1}), false);
+  layer.define("def forward(self, x: Tensor) -> Tensor:\n    return torch.relu(x * self.gain)\n");
+  const auto file = (std::filesystem::temp_directory_path() / "hddnn_scale_layer.pt").string();
+  layer.save(file);
+  auto j = specs::tiny_single_spec();
+  j["sections"][1]["blocks"].push_back({{"type", "torchscript"}, {"file", file}});
+  Network net(parse_spec(j), 0);
+  bool found = false;
+  for (const auto& [name, tensor] : net.state()) found |= name == "edge.t2.gain";
+  ASSERT_TRUE(found);
+  const auto before = net.sections()[1].module.attr("t2").toModule().attr("gain").toTensor().clone();
+  auto data = synthetic(64, 1, 28, 1);
+  TrainConfig config;
+  config.epochs = 1;
+  config.batch_size = 32;
+  config.threads = 1;
+  fit(net, data, {data.images.slice(0, 0, 0), data.fine.slice(0, 0, 0)}, config);
+  const auto after = net.sections()[1].module.attr("t2").toModule().attr("gain").toTensor();
+  EXPECT_FALSE(torch::equal(before, after));
 }
 
 }  // namespace

@@ -70,6 +70,60 @@ TEST(NnSpec, UnknownLabelSetIsRejected) {
   EXPECT_NE(message.find("medium"), std::string::npos) << message;
 }
 
+nlohmann::json digits_labels() {
+  return nlohmann::json::parse(R"([
+    {"name": "digit", "classes": ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]},
+    {"name": "parity", "from": "digit", "map": [0, 1, 0, 1, 0, 1, 0, 1, 0, 1], "classes": ["even", "odd"]},
+    {"name": "small", "from": "digit", "map": [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]}])");
+}
+
+TEST(NnSpec, DeclaredLabelSetsAndInputShape) {
+  auto j = specs::tiny_single_spec();
+  j["labels"] = digits_labels();
+  j["input"] = {3, 16, 16};
+  j["sections"][0]["exits"][0]["labels"] = "digit";
+  j["sections"][0]["exits"][1]["labels"] = "small";
+  j["sections"][1]["exits"][0]["labels"] = "digit";
+  j["sections"][1]["exits"].push_back({{"labels", "parity"}});
+  j["sections"][2]["exits"][0]["labels"] = "digit";
+  const auto spec = parse_spec(j);
+  EXPECT_EQ(spec.input_shape, (Shape{3, 16, 16}));
+  EXPECT_EQ(spec.labels.size(), 3u);
+  EXPECT_EQ(label_set_name(spec, spec.sections[0].exits[1]), "small");
+  EXPECT_EQ(label_count(spec, spec.sections[1].exits[1]), 2);
+  // A section must answer at the finest set.
+  j["sections"][2]["exits"][0]["labels"] = "parity";
+  EXPECT_NE(config_error(j).find("finest label set 'digit'"), std::string::npos) << config_error(j);
+}
+
+TEST(NnSpec, BadLabelMappingNamesTheSpecPath) {
+  auto j = specs::tiny_single_spec();
+  j["labels"] = digits_labels();
+  j["labels"][1]["map"] = {0, 1, 0};
+  const auto message = config_error(j);
+  EXPECT_NE(message.find("t.json: labels[1].map"), std::string::npos) << message;
+}
+
+TEST(NnSpec, DataShapeFillsOrContradictsTheSpecInput) {
+  auto j = specs::tiny_single_spec();
+  EXPECT_EQ(spec_for_data(j, "t.json", {1, 20, 20}).input_shape, (Shape{1, 20, 20}));
+  j["input"] = {1, 28, 28};
+  try {
+    spec_for_data(j, "t.json", {3, 28, 28});
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.json.input"), std::string::npos) << e.what();
+  }
+}
+
+TEST(NnSpec, MissingTorchScriptFileIsNamed) {
+  auto j = specs::tiny_single_spec();
+  j["sections"][2]["blocks"].push_back({{"type", "torchscript"}, {"file", "no_such_layer.pt"}});
+  const auto message = config_error(j);
+  EXPECT_NE(message.find("sections[2].blocks[3].file"), std::string::npos) << message;
+  EXPECT_NE(message.find("no_such_layer.pt"), std::string::npos) << message;
+}
+
 TEST(NnSpec, OtherFieldErrors) {
   auto j = specs::tiny_single_spec();
   j["sections"][0]["output"]["quantize"] = "2bit";

@@ -111,12 +111,12 @@ TEST(Payloads, ShortOrBadPayloadsAreCommErrors) {
 }
 
 TEST(Payloads, AnswerRoundTrip) {
-  auto back = decode_answer(encode_answer({99, 2, true, 9, 3}));
+  auto back = decode_answer(encode_answer({99, 2, 2, 9, 1}));
   EXPECT_EQ(back.request, 99u);
   EXPECT_EQ(back.exit_tier, 2);
-  EXPECT_TRUE(back.coarse_only);
+  EXPECT_EQ(back.label_set, 2);
   EXPECT_EQ(back.fine, 9);
-  EXPECT_EQ(back.coarse, 3);
+  EXPECT_EQ(back.label, 1);
 }
 
 TEST(Arrivals, PoissonRateAndSeeding) {
@@ -158,7 +158,7 @@ RequestOutcome answered(uint64_t id, double arrival, double latency, int pred, i
   r.answered_ms = arrival + latency;
   r.fine_pred = pred;
   r.fine_label = label;
-  r.coarse_pred = r.coarse_label = 0;
+  r.answer_pred = pred;
   r.exit = exit;
   r.answers = 1;
   r.bytes_up = exit == Tier::kEnd ? 0 : 100;
@@ -204,6 +204,31 @@ TEST(Outcome, SummarizeCountsLossAccuracyAndExits) {
   EXPECT_NEAR(r["bytes_per_sample"].get<double>(), 200.0 / 5, 1e-12);
   EXPECT_EQ(r["wire_bytes"], 1000);
   EXPECT_NEAR(r["per_device"][0]["utilisation"].get<double>(), 0.5, 1e-12);
+}
+
+// Three levels: digit, parity (from digit) and small (< 5, from digit). A coarse answer
+// counts in the sets it determines; elsewhere the exit's finest class does.
+TEST(Outcome, AccuracyPerDeclaredLabelSet) {
+  std::vector<int64_t> parity, small;
+  for (int d = 0; d < 10; ++d) parity.push_back(d % 2), small.push_back(d < 5 ? 1 : 0);
+  RunInfo info;
+  info.labels = data::LabelSets::from_json(
+      {{{"name", "digit"}, {"classes", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}},
+       {{"name", "parity"}, {"from", "digit"}, {"map", parity}},
+       {{"name", "small"}, {"from", "digit"}, {"map", small}}},
+      "labels");
+  auto fine_right = answered(1, 0, 10, 3, 3, Tier::kCloud);   // 3: right everywhere
+  auto fine_wrong = answered(2, 0, 10, 5, 3, Tier::kCloud);   // 5 for 3: right parity, wrong small
+  auto parity_answer = answered(3, 0, 10, 8, 7, Tier::kEnd);  // parity "odd" for 7, finest argmax 8
+  parity_answer.answer_set = 1;
+  parity_answer.answer_pred = 1;
+  const auto r = summarize({fine_right, fine_wrong, parity_answer}, {}, info);
+  EXPECT_NEAR(r["label_accuracy"]["digit"].get<double>(), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r["label_accuracy"]["parity"].get<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(r["label_accuracy"]["small"].get<double>(), 2.0 / 3, 1e-12);  // 8 says not small; 7 is not small either
+  EXPECT_NEAR(r["accuracy"].get<double>(), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(r["coarse_accuracy"].get<double>(), 1.0, 1e-12);
+  EXPECT_NEAR(r["on_time_rate"].get<double>(), 2.0 / 3, 1e-12);
 }
 
 TEST(Outcome, CryptoSumsRejectionsInjectionsAndResends) {
@@ -356,8 +381,8 @@ TEST(FailureDetector, FramesSentBeforeDeathDoNotReadmit) {
 
 TEST(Retransmissions, OverdueWorkIsCountedAndBacksOffAndOnlyFirstSendsAreSampled) {
   RequestLedger ledger(0, 0);
-  ledger.open(0, 0, 0, 1, 1);
-  ledger.open(1, 0, 1, 2, 2);
+  ledger.open(0, 0, 0, 1);
+  ledger.open(1, 0, 1, 2);
   Retransmissions<int> kept;
   Retransmissions<int>::mark_sent(kept.keep(0, 100), 0);
   Retransmissions<int>::mark_sent(kept.keep(1, 101), 0);

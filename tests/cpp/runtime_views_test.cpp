@@ -31,23 +31,26 @@ TEST(ArrivalSchedule, ReleasesInOrderAsTheClockPasses) {
 
 TEST(RequestLedger, FirstAnswerCountsAndDuplicatesAreDropped) {
   RequestLedger ledger(3, 250);
-  ledger.open(0, 12.5, 4711, 9, 2);
-  ledger.open(1, 20, 12, 1, 0);
-  EXPECT_THROW(ledger.open(3, 30, 13, 1, 0), HddnnError);  // out of order
+  ledger.open(0, 12.5, 4711, 9);
+  ledger.open(1, 20, 12, 1);
+  EXPECT_THROW(ledger.open(3, 30, 13, 1), HddnnError);  // out of order
   EXPECT_FALSE(ledger.all_answered());
-  EXPECT_TRUE(ledger.answer({0, 1, false, 9, 0}, 40, 2));
-  EXPECT_FALSE(ledger.answer({0, 2, false, 7, 0}, 50, 2));  // duplicate
-  EXPECT_FALSE(ledger.answer({5, 2, false, 7, 0}, 50, 2));  // never offered
+  EXPECT_TRUE(ledger.answer({0, 1, 1, 9, 2}, 40));
+  EXPECT_FALSE(ledger.answer({0, 2, 0, 7, 7}, 50));  // duplicate
+  EXPECT_FALSE(ledger.answer({5, 2, 0, 7, 7}, 50));  // never offered
   const auto& r = ledger.at(0);
   EXPECT_EQ(r.id, (uint64_t(3) << 32) | 0);
   EXPECT_EQ(r.origin, 3);
   EXPECT_EQ(r.sample, 4711);
   EXPECT_EQ(r.answers, 2);
   EXPECT_EQ(r.fine_pred, 9);
+  EXPECT_EQ(r.fine_label, 9);
+  EXPECT_EQ(r.answer_set, 1);
+  EXPECT_EQ(r.answer_pred, 2);
   EXPECT_EQ(r.exit, Tier::kEdge);
   EXPECT_DOUBLE_EQ(r.answered_ms, 40);
   EXPECT_DOUBLE_EQ(r.deadline_ms, 250);
-  EXPECT_TRUE(ledger.answer({1, 2, false, 1, 0}, 60, 0));
+  EXPECT_TRUE(ledger.answer({1, 2, 0, 1, 1}, 60));
   EXPECT_TRUE(ledger.all_answered());
   EXPECT_EQ(ledger.records().size(), 2u);
 }

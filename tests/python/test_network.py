@@ -129,7 +129,9 @@ def test_export_round_trip_in_plain_torch(trained, data, tmp_path):
     manifest = net.export(tmp_path)
     assert manifest["chain"] == ["end", "edge", "cloud"]
     assert set(manifest["exit_policy"]["thresholds"]) == {"end/fine", "edge/fine"}
-    assert manifest["labels"]["coarse"] == list(hddnn.datasets.COARSE_LABELS)
+    assert [s["name"] for s in manifest["labels"]] == ["fine", "coarse"]  # a spec without labels: Fashion-MNIST's
+    assert manifest["labels"][1]["classes"] == list(hddnn.datasets.COARSE_LABELS)
+    assert manifest["labels"][1]["of_finest"] == list(hddnn.datasets.COARSE_OF_FINE)
     images = data[2].images[:16]
     expected = net.forward(images)
     end, edge, cloud = (torch.jit.load(str(tmp_path / f"{n}.pt")) for n in ("end", "edge", "cloud"))
@@ -161,7 +163,7 @@ def test_multiview_export_takes_mask(tmp_path):
 
 def test_save_load_and_resume(data, tmp_path):
     train, val, test = data
-    train = hddnn.datasets.LabelledImages(train.images[:1024], train.fine[:1024], train.coarse[:1024])
+    train = hddnn.datasets.LabelledImages(train.images[:1024], train.labels[:1024])
     path = str(tmp_path / "ckpt.pt")
     net = hddnn.Network.from_spec_dict(TINY, seed=2)
     net.fit(train, None, epochs=2, progress=False, threads=1, checkpoint=path, checkpoint_every=4,

@@ -53,10 +53,10 @@ def fast_mode(scratch_dir, monkeypatch):
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # the kernel's debugger warns otherwise
 
 
-def test_the_five_notebooks_are_there():
+def test_the_six_notebooks_are_there():
     names = [os.path.basename(p) for p in PATHS]
     assert names == ["01_quickstart.ipynb", "02_schemes.ipynb", "03_mapping.ipynb", "04_faults.ipynb",
-                     "05_privacy.ipynb"]
+                     "05_privacy.ipynb", "06_own_data.ipynb"]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=os.path.basename)

@@ -61,7 +61,7 @@ LabelledImages load_fashion_mnist(const FashionMnistConfig& config) {
     raw = {raw.images.slice(0, 0, config.limit), raw.labels.slice(0, 0, config.limit)};
   }
   auto fine = raw.labels.to(torch::kInt64);
-  return {make_views(raw.images, layout), fine, to_coarse(fine)};
+  return {make_views(raw.images, layout), fine};
 }
 
 }  // namespace hddnn::data

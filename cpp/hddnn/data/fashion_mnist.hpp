@@ -6,9 +6,9 @@
 // (gzip) in `root`; any fault in them throws DataError naming the file.
 #pragma once
 
-#include <torch/types.h>
-
 #include <string>
+
+#include "hddnn/data/labelled_images.hpp"
 
 namespace hddnn::data {
 
@@ -21,16 +21,10 @@ struct FashionMnistConfig {
   int64_t limit = -1;            ///< keep only the first `limit` samples (-1 = all)
 };
 
-struct LabelledImages {
-  torch::Tensor images;  ///< N x V x 1 x H x W float in [0,1]
-  torch::Tensor fine;    ///< N int64 in [0,10)
-  torch::Tensor coarse;  ///< N int64 in [0,4)
-};
-
 /// The folder searched when the config leaves root empty (HDDNN_DATASET_DIR at build time).
 std::string default_dataset_dir();
 
-/// Loads one split, cut into the requested views.
+/// Loads one split, cut into the requested views (images N x V x 1 x H x W, fine labels 0..9).
 LabelledImages load_fashion_mnist(const FashionMnistConfig& config);
 
 }  // namespace hddnn::data

@@ -1,7 +1,5 @@
 #include "hddnn/data/labels.hpp"
 
-#include <torch/torch.h>
-
 namespace hddnn::data {
 
 const std::array<std::string, kFineClasses>& fine_label_names() {
@@ -19,11 +17,6 @@ const std::array<int64_t, kFineClasses>& coarse_of_fine() {
   // T-shirt, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot
   static const std::array<int64_t, kFineClasses> map = {0, 1, 0, 1, 0, 2, 0, 2, 3, 2};
   return map;
-}
-
-torch::Tensor to_coarse(const torch::Tensor& fine) {
-  auto table = torch::tensor(std::vector<int64_t>(coarse_of_fine().begin(), coarse_of_fine().end()), torch::kInt64);
-  return table.index_select(0, fine.to(torch::kInt64).flatten()).view(fine.sizes());
 }
 
 }  // namespace hddnn::data

@@ -1,10 +1,10 @@
-// Label sets of Fashion-MNIST: the 10 fine classes and the 4 coarse groups
-// (tops; bottoms and dresses; footwear; bag) that end-device exits may answer.
+// Fashion-MNIST's label names: the 10 fine classes and the 4 coarse groups (tops;
+// bottoms and dresses; footwear; bag) that end-device exits may answer. As label
+// sets (what a spec without "labels" declares): fashion_mnist_label_sets().
 #pragma once
 
-#include <torch/types.h>
-
 #include <array>
+#include <cstdint>
 #include <string>
 
 namespace hddnn::data {
@@ -18,8 +18,5 @@ const std::array<std::string, kFineClasses>& fine_label_names();
 const std::array<std::string, kCoarseClasses>& coarse_label_names();
 /// Coarse group of each fine class, indexed by fine label.
 const std::array<int64_t, kFineClasses>& coarse_of_fine();
-
-/// Maps a tensor of fine labels (int64) to coarse labels.
-torch::Tensor to_coarse(const torch::Tensor& fine);
 
 }  // namespace hddnn::data

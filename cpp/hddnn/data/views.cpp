@@ -45,12 +45,22 @@ int64_t view_count(ViewLayout layout) { return static_cast<int64_t>(crops_of(lay
 torch::Tensor make_views(const torch::Tensor& images, ViewLayout layout) {
   if (images.dim() != 3)
     throw DataError("make_views: expected N x H x W images, got " + std::to_string(images.dim()) + " dims");
-  auto scaled = images.to(torch::kFloat32).div_(255.0f);
+  return cut_views(images.to(torch::kFloat32).div_(255.0f).unsqueeze(1), layout);
+}
+
+torch::Tensor cut_views(const torch::Tensor& images, ViewLayout layout) {
+  if (images.dim() != 4)
+    throw DataError("cut_views: expected N x C x H x W images, got " + std::to_string(images.dim()) + " dims");
   std::vector<torch::Tensor> views;
-  for (const auto& c : crops_of(layout, images.size(1), images.size(2))) {
-    views.push_back(scaled.slice(1, c.top, c.top + c.height).slice(2, c.left, c.left + c.width));
+  for (const auto& c : crops_of(layout, images.size(2), images.size(3))) {
+    views.push_back(images.slice(2, c.top, c.top + c.height).slice(3, c.left, c.left + c.width));
   }
-  return torch::stack(views, 1).unsqueeze(2).contiguous();
+  return torch::stack(views, 1).contiguous();
+}
+
+std::vector<int64_t> view_shape(ViewLayout layout, const std::vector<int64_t>& image_shape) {
+  const auto crop = crops_of(layout, image_shape.at(1), image_shape.at(2)).front();
+  return {image_shape.at(0), crop.height, crop.width};
 }
 
 }  // namespace hddnn::data

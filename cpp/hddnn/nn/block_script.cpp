@@ -4,6 +4,7 @@
 
 #include "hddnn/errors.hpp"
 #include "hddnn/nn/blocks.hpp"
+#include "hddnn/nn/script_block.hpp"
 
 namespace hddnn::nn {
 namespace {
@@ -120,6 +121,10 @@ std::string emit_block(const BlockSpec& b, const Shape& shape, const std::string
       code << "    " << p << " = torch.dropout(" << in << ", " << std::to_string(b.p) << ", self.training)\n";
       return p;
     case BlockType::kLinear: return linear(m, code, p, in, in_values, b.out);
+    case BlockType::kTorchScript:
+      m.register_module(p, load_script_block(b));
+      code << "    " << p << " = self." << p << ".forward(" << in << ")\n";
+      return p;
   }
   throw ConfigError(b.path + ": unknown block type");
 }

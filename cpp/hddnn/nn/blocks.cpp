@@ -1,6 +1,7 @@
 #include "hddnn/nn/blocks.hpp"
 
 #include "hddnn/errors.hpp"
+#include "hddnn/nn/script_block.hpp"
 
 namespace hddnn::nn {
 namespace {
@@ -44,8 +45,9 @@ BlockType parse_block_type(const std::string& name, const std::string& field) {
   if (name == "pool") return BlockType::kPool;
   if (name == "dropout") return BlockType::kDropout;
   if (name == "linear") return BlockType::kLinear;
+  if (name == "torchscript") return BlockType::kTorchScript;
   throw ConfigError(field + ": unknown block type '" + name +
-                    "' (expected conv, dwsep, residual, batchnorm, activation, pool, dropout or linear)");
+                    "' (expected conv, dwsep, residual, batchnorm, activation, pool, dropout, linear or torchscript)");
 }
 
 Shape block_output_shape(const BlockSpec& b, const Shape& in) {
@@ -63,6 +65,7 @@ Shape block_output_shape(const BlockSpec& b, const Shape& in) {
       }
       return strided_map(b, in, in.empty() ? 0 : in[0], b.kernel, b.stride, std::max<int64_t>(b.padding, 0));
     case BlockType::kLinear: return {b.out};
+    case BlockType::kTorchScript: return script_block_output_shape(b, in);
   }
   throw ConfigError(b.path + ": unknown block type");
 }
@@ -86,6 +89,7 @@ int64_t block_flops(const BlockSpec& b, const Shape& in) {
     case BlockType::kDropout: return out_values;
     case BlockType::kPool: return b.global ? product(in) : out_values * b.kernel * b.kernel;
     case BlockType::kLinear: return 2 * product(in) * b.out;
+    case BlockType::kTorchScript: return script_block_flops(b, in);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 // Contract: block_output_shape throws ConfigError naming the block's path and the
 // field at fault when the input shape does not fit (e.g. a conv after a linear, a
 // map smaller than the kernel). FLOPs count a multiply-add as 2, per sample.
+// A TorchScript block's shape and FLOPs are probed by running it (script_block.hpp).
 #pragma once
 
 #include <cstdint>

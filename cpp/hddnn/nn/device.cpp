@@ -48,7 +48,7 @@ int local_rank_from_environment() {
 }
 
 data::LabelledImages on_device(const data::LabelledImages& images, const torch::Device& device) {
-  return {images.images.to(device), images.fine.to(device), images.coarse.to(device)};
+  return {images.images.to(device), images.fine.to(device)};
 }
 
 }  // namespace hddnn::nn

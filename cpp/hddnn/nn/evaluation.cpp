@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "hddnn/nn/exit_policy.hpp"
+#include "hddnn/nn/spec_data.hpp"
 
 namespace hddnn::nn {
 namespace {
@@ -57,10 +58,10 @@ std::vector<ExitOutput> predict(Network& network, const torch::Tensor& images, c
   return merged;
 }
 
-std::map<std::string, double> exit_accuracies(const std::vector<ExitOutput>& exits, const torch::Tensor& fine,
-                                              const torch::Tensor& coarse) {
+std::map<std::string, double> exit_accuracies(const std::vector<ExitOutput>& exits,
+                                              const std::vector<torch::Tensor>& targets) {
   std::map<std::string, double> accuracy;
-  for (const auto& e : exits) accuracy[e.name] = accuracy_of(e.logits, e.labels == LabelSet::kFine ? fine : coarse);
+  for (const auto& e : exits) accuracy[e.name] = accuracy_of(e.logits, targets.at(e.labels));
   return accuracy;
 }
 
@@ -68,7 +69,7 @@ std::vector<size_t> policy_exit_indices(const Network& network, const std::vecto
   const size_t first = network.spec().view_count > 1 ? 1 : 0;
   std::vector<size_t> policy;
   for (size_t i = 0; i < exits.size(); ++i)
-    if (exits[i].section >= first && exits[i].labels == LabelSet::kFine) policy.push_back(i);
+    if (exits[i].section >= first && exits[i].labels == 0) policy.push_back(i);
   return policy;
 }
 
@@ -112,14 +113,15 @@ nlohmann::json to_json(const PolicyOutcome& o) {
 }
 
 nlohmann::json evaluate_split(Network& network, const torch::Tensor& images, const torch::Tensor& fine,
-                              const torch::Tensor& coarse, const torch::Tensor& mask) {
+                              const torch::Tensor& mask) {
   const auto exits = predict(network, images, mask);
   const auto policy = policy_exit_indices(network, exits);
   std::vector<double> sweep;
   for (int i = 0; i <= 20; ++i) sweep.push_back(i / 20.0);
   nlohmann::json curve = nlohmann::json::array();
   for (const auto& point : exit_curve(exits, policy, fine, sweep)) curve.push_back(to_json(point));
-  nlohmann::json result = {{"accuracy", exit_accuracies(exits, fine, coarse)}, {"exit_curve", curve}};
+  nlohmann::json result = {{"accuracy", exit_accuracies(exits, label_targets(network.spec(), fine))},
+                           {"exit_curve", curve}};
   if (network.thresholds().size() + 1 == policy.size())
     result["policy"] = to_json(apply_policy(exits, policy, fine, network.thresholds()));
   return result;

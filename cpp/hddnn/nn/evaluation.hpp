@@ -1,7 +1,8 @@
 // Evaluation of a multi-exit network: accuracy per exit, the DDNN exit curve, and
 // thresholds chosen on a validation split.
 //
-// The policy exits are the fine exits of the chain sections: end, edge, cloud for a
+// The policy exits are the exits onto the finest label set of the chain sections
+// (`fine` for Fashion-MNIST): end, edge, cloud for a
 // single-view network; for a multi-view network the devices always send their
 // features on, so the policy runs over the exits from the aggregating section up.
 #pragma once
@@ -21,9 +22,10 @@ namespace hddnn::nn {
 std::vector<ExitOutput> predict(Network& network, const torch::Tensor& images, const torch::Tensor& mask = {},
                                 int64_t batch_size = 500);
 
-/// Accuracy of each exit against its label set, keyed by exit name.
-std::map<std::string, double> exit_accuracies(const std::vector<ExitOutput>& exits, const torch::Tensor& fine,
-                                              const torch::Tensor& coarse);
+/// Accuracy of each exit against its label set, keyed by exit name; `targets` holds
+/// each label set's labels (label_targets in spec_data.hpp).
+std::map<std::string, double> exit_accuracies(const std::vector<ExitOutput>& exits,
+                                              const std::vector<torch::Tensor>& targets);
 
 /// Indices (into `exits`) of the policy exits, in chain order.
 std::vector<size_t> policy_exit_indices(const Network& network, const std::vector<ExitOutput>& exits);
@@ -51,7 +53,8 @@ nlohmann::json to_json(const PolicyOutcome& outcome);
 
 /// One split scored in one pass: {"accuracy": {exit: acc}, "policy": outcome under the
 /// network's thresholds (when chosen), "exit_curve": [outcome per T in 0, 0.05, .., 1]}.
+/// `fine`: the finest set's labels (the other sets' follow from the spec).
 nlohmann::json evaluate_split(Network& network, const torch::Tensor& images, const torch::Tensor& fine,
-                              const torch::Tensor& coarse, const torch::Tensor& mask = {});
+                              const torch::Tensor& mask = {});
 
 }  // namespace hddnn::nn

@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hddnn/data/labels.hpp"
 #include "hddnn/errors.hpp"
 
 namespace hddnn::nn {
@@ -19,7 +18,7 @@ nlohmann::json section_entry(const Network& network, const NamedSection& s) {
   const auto& spec = network.spec();
   const auto& section = spec.sections[s.index];
   nlohmann::json outputs;
-  for (const auto& e : section.exits) outputs[label_set_name(e.labels)] = label_count(e.labels);
+  for (const auto& e : section.exits) outputs[label_set_name(spec, e)] = label_count(spec, e);
   const Shape out = section_output_shape(spec, s.index);
   if (!out.empty()) outputs["features"] = out;
   nlohmann::json entry = {{"name", s.name}, {"file", s.name + ".pt"}, {"tier", section.tier}, {"outputs", outputs}};
@@ -27,7 +26,7 @@ nlohmann::json section_entry(const Network& network, const NamedSection& s) {
     entry["inputs"] = {"image"};
     entry["input_shape"] = spec.input_shape;
     entry["view"] = s.view >= 0 ? nlohmann::json(s.view) : nlohmann::json("all");
-    entry["signature"] = "forward(x: N x 1 x H x W float in [0,1]) -> Dict[str, Tensor]";
+    entry["signature"] = "forward(x: N x C x H x W float in [0,1]) -> Dict[str, Tensor]";
   } else if (section.aggregator != Aggregator::kNone) {
     Shape stacked = section_output_shape(spec, 0);
     stacked.insert(stacked.begin(), spec.view_count);
@@ -62,15 +61,6 @@ nlohmann::json boundaries(const NetworkSpec& spec) {
   return list;
 }
 
-nlohmann::json labels() {
-  const auto& fine = data::fine_label_names();
-  const auto& coarse = data::coarse_label_names();
-  const auto& map = data::coarse_of_fine();
-  return {{"fine", std::vector<std::string>(fine.begin(), fine.end())},
-          {"coarse", std::vector<std::string>(coarse.begin(), coarse.end())},
-          {"coarse_of_fine", std::vector<int64_t>(map.begin(), map.end())}};
-}
-
 nlohmann::json manifest_of(Network& network, const std::vector<std::string>& policy_exits) {
   const auto& spec = network.spec();
   nlohmann::json sections = nlohmann::json::array(), chain = nlohmann::json::array(),
@@ -95,7 +85,8 @@ nlohmann::json manifest_of(Network& network, const std::vector<std::string>& pol
             {"thresholds", thresholds}}},
           {"normalization",
            {{"mean", mean}, {"std", std}, {"applied", "inside the end section: inputs are raw pixels in [0,1]"}}},
-          {"labels", labels()}};
+          {"image_shape", spec.image_shape},
+          {"labels", spec.labels.to_json()}};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "hddnn/data/views.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/nn/section_builder.hpp"
 
@@ -22,7 +23,8 @@ Network::Network(NetworkSpec spec, uint64_t seed) : spec_(std::move(spec)) {
 
 torch::Tensor Network::views_of(const torch::Tensor& images) const {
   const auto& in = spec_.input_shape;
-  if (images.dim() == 4 && spec_.view_count == 1) return images.unsqueeze(1);
+  if (images.dim() == 4 && spec_.view_count == 1) return views_of(images.unsqueeze(1));
+  if (images.dim() == 4) return views_of(data::cut_views(images, data::parse_view_layout(spec_.views)));
   if (images.dim() != 5 || images.size(1) != spec_.view_count || images.size(2) != in[0] || images.size(3) != in[1] ||
       images.size(4) != in[2])
     throw DataError("network '" + spec_.name + "': expected images N x " + std::to_string(spec_.view_count) + " x " +
@@ -71,7 +73,7 @@ std::vector<ExitOutput> Network::forward(const torch::Tensor& images, const torc
                              : spec_.view_count > 1 ? "end" + std::to_string(o)
                                                     : "end";
     for (const auto& e : spec_.sections[index].exits) {
-      const std::string tag = label_set_name(e.labels);
+      const std::string& tag = label_set_name(spec_, e);
       exits.push_back({name + "/" + tag, index, device && spec_.view_count > 1 ? static_cast<int64_t>(o) : -1, e.labels,
                        e.weight, outputs[o].at(tag)});
     }
@@ -118,8 +120,8 @@ std::pair<double, double> Network::input_normalization() const {
 std::vector<std::pair<std::string, torch::Tensor>> Network::state() {
   std::vector<std::pair<std::string, torch::Tensor>> entries;
   for (auto& s : sections_) {
-    for (const auto& p : s.module.named_parameters(false)) entries.emplace_back(s.name + "." + p.name, p.value);
-    for (const auto& b : s.module.named_buffers(false)) entries.emplace_back(s.name + "." + b.name, b.value);
+    for (const auto& p : s.module.named_parameters(true)) entries.emplace_back(s.name + "." + p.name, p.value);
+    for (const auto& b : s.module.named_buffers(true)) entries.emplace_back(s.name + "." + b.name, b.value);
   }
   return entries;
 }

@@ -1,10 +1,10 @@
 // A multi-exit network: the sections of a spec, each a TorchScript module, chained
 // end -> (aggregation) -> edge -> cloud. What trains here is what gets exported.
 //
-// Contract: forward takes images N x V x 1 x H x W (or N x 1 x H x W for one view)
-// float in [0,1] and an optional N x V mask of present views (multi-view only;
+// Contract: forward takes images N x V x C x H x W float in [0,1] (or N x C x H x W
+// whole images, cut into the spec's views here) and an optional N x V mask of present views (multi-view only;
 // default all present). It returns every exit's logits, in spec order, named
-// "<section>/<labels>" ("end/fine", "end3/coarse", "edge/fine", ...); device sections
+// "<section>/<label set>" ("end/fine", "end3/coarse", "edge/digit", ...); device sections
 // of a multi-view network are "end0".."end{V-1}" (or one shared "end").
 // Thread safety: one thread at a time (modules hold training state).
 #pragma once
@@ -23,7 +23,7 @@ struct ExitOutput {
   std::string name;    ///< "<section>/<labels>"
   size_t section = 0;  ///< index in spec.sections
   int64_t view = -1;   ///< device view of a multi-view device exit, else -1
-  LabelSet labels = LabelSet::kFine;
+  size_t labels = 0;   ///< index of its label set in the spec (0: the finest)
   double weight = 1.0;
   torch::Tensor logits;
 };

@@ -73,7 +73,7 @@ int64_t section_flops(const NetworkSpec& spec, size_t index) {
   const Shape trunk = chain_shape(s.blocks, in);
   int64_t flops = chain_flops(s.blocks, in);
   for (const auto& e : s.exits)
-    flops += chain_flops(e.blocks, trunk) + 2 * values_of(chain_shape(e.blocks, trunk)) * label_count(e.labels);
+    flops += chain_flops(e.blocks, trunk) + 2 * values_of(chain_shape(e.blocks, trunk)) * label_count(spec, e);
   if (index + 1 < spec.sections.size()) flops += chain_flops(s.output_blocks, trunk);
   return flops;
 }
@@ -94,9 +94,10 @@ nlohmann::json profile_network(Network& network, const PolicyOutcome& outcome,
     section.name = spec.sections[i].tier;
     section.tier = mapping::parse_tier(section.name, "spec: sections.tier");
     for (const auto& p : module.parameters()) section.params += p.numel();
+    // Parameters and buffers, a TorchScript block's (a submodule) included.
     int64_t param_bytes = 0;
-    for (const auto& p : module.named_attributes(false))
-      if (p.value.isTensor()) param_bytes += p.value.toTensor().numel() * p.value.toTensor().element_size();
+    for (const auto& p : module.parameters()) param_bytes += p.numel() * p.element_size();
+    for (const auto& b : module.buffers()) param_bytes += b.numel() * b.element_size();
     section.param_bytes = static_cast<double>(param_bytes);
     section.flops = section_flops(spec, i);
     const Shape out = section_output_shape(spec, i);

@@ -50,9 +50,9 @@ torch::jit::Module build_section(const NetworkSpec& spec, size_t index, const st
   std::ostringstream result;
   result << "    return {";
   for (const auto& exit : section.exits) {
-    const std::string tag = label_set_name(exit.labels);
+    const std::string& tag = label_set_name(spec, exit);
     const std::string head = emit_blocks(exit.blocks, trunk_shape, tag + "_h", trunk, module, code);
-    const std::string logits = emit_classifier(label_count(exit.labels), chain_shape(exit.blocks, trunk_shape),
+    const std::string logits = emit_classifier(label_count(spec, exit), chain_shape(exit.blocks, trunk_shape),
                                                tag + "_fc", head, module, code);
     result << "\"" << tag << "\": " << logits << ", ";
   }

@@ -1,9 +1,9 @@
 // Builds one section of a network as a TorchScript module.
 //
-// The module's forward returns Dict[str, Tensor]: "fine" logits, "coarse" logits when
-// the section has a coarse exit, and "features" (already quantized) unless it is the
-// last section. Signatures:
-//   first section:        forward(x)        x: N x 1 x H x W float in [0,1]; the input
+// The module's forward returns Dict[str, Tensor]: the logits of each exit under its
+// label set's name ("fine", "coarse", "digit", ...), and "features" (already quantized)
+// unless it is the last section. Signatures:
+//   first section:        forward(x)        x: N x C x H x W float in [0,1]; the input
 //                                            normalisation (buffers in_mean, in_std) is
 //                                            applied inside;
 //   multi-view aggregator: forward(x, mask)  x: N x V x (features of one device),

@@ -1,7 +1,6 @@
 #include "hddnn/nn/spec.hpp"
 
-#include <torch/types.h>
-
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -37,7 +36,7 @@ void require_positive(int64_t value, const std::string& path) {
 }
 
 BlockSpec parse_block(const json& j, const std::string& path) {
-  check_keys(j, {"type", "out", "kernel", "stride", "padding", "function", "mode", "global", "p"}, path);
+  check_keys(j, {"type", "out", "kernel", "stride", "padding", "function", "mode", "global", "p", "file"}, path);
   BlockSpec b;
   b.path = path;
   if (!j.contains("type")) throw ConfigError(path + ".type: missing");
@@ -50,6 +49,11 @@ BlockSpec parse_block(const json& j, const std::string& path) {
   b.mode = field<std::string>(j, "mode", path, "max");
   b.global = field<bool>(j, "global", path, false);
   b.p = field<double>(j, "p", path, 0.0);
+  b.file = field<std::string>(j, "file", path, "");
+  if (b.type == BlockType::kTorchScript && b.file.empty())
+    throw ConfigError(path + ".file: a torchscript block needs its file");
+  if (b.type == BlockType::kTorchScript && !std::filesystem::exists(b.file))
+    throw ConfigError(path + ".file: " + b.file + ": no such file");
   const bool has_out = b.type == BlockType::kConv || b.type == BlockType::kDwSep || b.type == BlockType::kResidual ||
                        b.type == BlockType::kLinear;
   if (has_out) require_positive(b.out, path + ".out");
@@ -73,16 +77,16 @@ std::vector<BlockSpec> parse_blocks(const json& j, const std::string& key, const
   return blocks;
 }
 
-LabelSet parse_label_set(const std::string& name, const std::string& path) {
-  if (name == "fine") return LabelSet::kFine;
-  if (name == "coarse") return LabelSet::kCoarse;
-  throw ConfigError(path + ": unknown label set '" + name + "' (expected fine or coarse)");
+size_t parse_label_set(const data::LabelSets& labels, const std::string& name, const std::string& path) {
+  const int index = labels.index_of(name);
+  if (index < 0) throw ConfigError(path + ": unknown label set '" + name + "' (expected " + labels.names() + ")");
+  return static_cast<size_t>(index);
 }
 
-ExitSpec parse_exit(const json& j, const std::string& path) {
+ExitSpec parse_exit(const json& j, const data::LabelSets& labels, const std::string& path) {
   check_keys(j, {"labels", "weight", "blocks"}, path);
   ExitSpec e;
-  e.labels = parse_label_set(field<std::string>(j, "labels", path, ""), path + ".labels");
+  e.labels = parse_label_set(labels, field<std::string>(j, "labels", path, ""), path + ".labels");
   e.weight = field<double>(j, "weight", path, 1.0);
   if (e.weight < 0.0) throw ConfigError(path + ".weight: must be >= 0");
   e.blocks = parse_blocks(j, "blocks", path);
@@ -96,20 +100,21 @@ Aggregator parse_aggregator(const std::string& name, const std::string& path) {
   throw ConfigError(path + ": unknown aggregator '" + name + "' (expected max, avg or concat)");
 }
 
-void parse_exits(const json& j, const std::string& path, SectionSpec& s) {
+void parse_exits(const json& j, const data::LabelSets& labels, const std::string& path, SectionSpec& s) {
   if (!j.contains("exits") || !j.at("exits").is_array() || j.at("exits").empty())
     throw ConfigError(path + ".exits: expected a non-empty list of exits");
-  std::set<LabelSet> seen;
+  std::set<size_t> seen;
   for (size_t i = 0; i < j.at("exits").size(); ++i) {
     const std::string exit_path = path + ".exits[" + std::to_string(i) + "]";
-    s.exits.push_back(parse_exit(j.at("exits")[i], exit_path));
+    s.exits.push_back(parse_exit(j.at("exits")[i], labels, exit_path));
     if (!seen.insert(s.exits.back().labels).second)
       throw ConfigError(exit_path + ".labels: a section has at most one exit per label set");
   }
-  if (!seen.count(LabelSet::kFine)) throw ConfigError(path + ".exits: every section needs a fine exit");
+  if (!seen.count(0))
+    throw ConfigError(path + ".exits: every section needs an exit onto the finest label set '" + labels[0].name + "'");
 }
 
-SectionSpec parse_section(const json& j, const std::string& path) {
+SectionSpec parse_section(const json& j, const data::LabelSets& labels, const std::string& path) {
   check_keys(j, {"tier", "aggregator", "shared", "blocks", "exits", "output"}, path);
   SectionSpec s;
   s.tier = field<std::string>(j, "tier", path, "");
@@ -119,7 +124,7 @@ SectionSpec parse_section(const json& j, const std::string& path) {
     s.aggregator = parse_aggregator(field<std::string>(j, "aggregator", path, ""), path + ".aggregator");
   s.shared = field<bool>(j, "shared", path, false);
   s.blocks = parse_blocks(j, "blocks", path);
-  parse_exits(j, path, s);
+  parse_exits(j, labels, path, s);
   if (j.contains("output")) {
     const auto& out = j.at("output");
     check_keys(out, {"blocks", "quantize"}, path + ".output");
@@ -128,6 +133,47 @@ SectionSpec parse_section(const json& j, const std::string& path) {
                                         path + ".output.quantize");
   }
   return s;
+}
+
+// TorchScript files named relative to the spec's folder become absolute, so the spec
+// (kept in checkpoints) finds them from anywhere.
+void resolve_block_files(json& blocks, const std::filesystem::path& base) {
+  if (!blocks.is_array()) return;
+  for (auto& block : blocks) {
+    if (!block.is_object() || !block.contains("file") || !block.at("file").is_string()) continue;
+    const std::filesystem::path file = block.at("file").get<std::string>();
+    block["file"] = std::filesystem::absolute(file.is_absolute() ? file : base / file).lexically_normal().string();
+  }
+}
+
+json with_absolute_files(json j, const std::string& origin) {
+  std::error_code error;
+  const auto base = std::filesystem::is_regular_file(origin, error) ? std::filesystem::path(origin).parent_path()
+                                                                    : std::filesystem::current_path();
+  if (!j.is_object() || !j.contains("sections") || !j.at("sections").is_array()) return j;
+  for (auto& section : j.at("sections")) {
+    if (!section.is_object()) continue;
+    if (section.contains("blocks")) resolve_block_files(section.at("blocks"), base);
+    if (section.contains("output") && section.at("output").is_object() && section.at("output").contains("blocks"))
+      resolve_block_files(section.at("output").at("blocks"), base);
+    if (!section.contains("exits") || !section.at("exits").is_array()) continue;
+    for (auto& exit : section.at("exits"))
+      if (exit.is_object() && exit.contains("blocks")) resolve_block_files(exit.at("blocks"), base);
+  }
+  return j;
+}
+
+data::LabelSets parse_labels(const json& j, const std::string& origin) {
+  if (!j.contains("labels")) return data::fashion_mnist_label_sets();
+  return data::LabelSets::from_json(j.at("labels"), origin + ": labels");
+}
+
+Shape parse_image_shape(const json& j, const std::string& origin) {
+  const Shape shape = field<Shape>(j, "input", origin, Shape{1, 28, 28});
+  if (shape.size() != 3 || shape[0] < 1 || shape[1] < 2 || shape[2] < 2)
+    throw ConfigError(origin + ".input: expected [channels, height, width] (each >= 1, height and width >= 2), got " +
+                      json(shape).dump());
+  return shape;
 }
 
 void check_chain_order(const NetworkSpec& spec, const std::string& origin) {
@@ -170,8 +216,10 @@ void check_shapes(const NetworkSpec& spec) {
 
 }  // namespace
 
-std::string label_set_name(LabelSet labels) { return labels == LabelSet::kFine ? "fine" : "coarse"; }
-int64_t label_count(LabelSet labels) { return labels == LabelSet::kFine ? 10 : 4; }
+const std::string& label_set_name(const NetworkSpec& spec, const ExitSpec& exit) {
+  return spec.labels[exit.labels].name;
+}
+int64_t label_count(const NetworkSpec& spec, const ExitSpec& exit) { return spec.labels.classes(exit.labels); }
 
 std::string aggregator_name(Aggregator aggregator) {
   switch (aggregator) {
@@ -201,19 +249,21 @@ Shape section_input_shape(const NetworkSpec& spec, size_t index) {
   return in;
 }
 
-NetworkSpec parse_spec(const json& j, const std::string& origin) {
-  check_keys(j, {"name", "description", "views", "training", "sections"}, origin);
+NetworkSpec parse_spec(const json& given, const std::string& origin) {
+  const json j = with_absolute_files(given, origin);
+  check_keys(j, {"name", "description", "views", "training", "labels", "input", "sections"}, origin);
   NetworkSpec spec;
   spec.source = j;
   spec.name = field<std::string>(j, "name", origin, "network");
   spec.views = field<std::string>(j, "views", origin, "single");
   const auto layout = data::parse_view_layout(spec.views);
   spec.view_count = data::view_count(layout);
-  const auto probe = data::make_views(torch::zeros({1, 28, 28}, torch::kUInt8), layout);
-  spec.input_shape = {probe.size(2), probe.size(3), probe.size(4)};
+  spec.image_shape = parse_image_shape(j, origin);
+  spec.input_shape = data::view_shape(layout, spec.image_shape);
+  spec.labels = parse_labels(j, origin);
   if (!j.contains("sections") || !j.at("sections").is_array()) throw ConfigError(origin + ".sections: expected a list");
   for (size_t i = 0; i < j.at("sections").size(); ++i)
-    spec.sections.push_back(parse_section(j.at("sections")[i], "sections[" + std::to_string(i) + "]"));
+    spec.sections.push_back(parse_section(j.at("sections")[i], spec.labels, "sections[" + std::to_string(i) + "]"));
   check_chain_order(spec, origin);
   check_aggregators(spec, origin);
   try {
@@ -224,7 +274,19 @@ NetworkSpec parse_spec(const json& j, const std::string& origin) {
   return spec;
 }
 
-NetworkSpec load_spec(const std::string& path) {
+NetworkSpec spec_for_data(json j, const std::string& origin, const Shape& data_image_shape) {
+  if (!data_image_shape.empty() && j.is_object()) {
+    if (!j.contains("input")) {
+      j["input"] = data_image_shape;
+    } else if (j.at("input") != json(data_image_shape)) {
+      throw ConfigError(origin + ".input: the spec says " + j.at("input").dump() + " but the data's images are " +
+                        json(data_image_shape).dump() + " (channels, height, width)");
+    }
+  }
+  return parse_spec(j, origin);
+}
+
+NetworkSpec load_spec(const std::string& path, const Shape& data_image_shape) {
   std::ifstream in(path);
   if (!in) throw ConfigError(path + ": cannot read the spec file");
   json j;
@@ -233,7 +295,7 @@ NetworkSpec load_spec(const std::string& path) {
   } catch (const json::parse_error& e) {
     throw ConfigError(path + ": not valid JSON: " + e.what());
   }
-  return parse_spec(j, path);
+  return spec_for_data(std::move(j), path, data_image_shape);
 }
 
 }  // namespace hddnn::nn

@@ -45,7 +45,9 @@ nlohmann::json profile_at_threshold(const std::string& model_dir, double thresho
   mapping::parse_profile(profile, path);  // checks it
   if (threshold < 0) return profile;
   const auto exits = curve_point(model_dir, threshold).at("exit_fraction");
-  if (!exits.contains("end/fine")) return profile;
+  bool end_exits = false;  // a multi-view model's exits are the aggregator's: not planned
+  for (const auto& [exit, share] : exits.items()) end_exits = end_exits || exit.rfind("end/", 0) == 0;
+  if (!end_exits) return profile;
   auto& sections = profile.at("sections");
   std::vector<double> answered;
   std::vector<size_t> exit_section;

@@ -15,6 +15,7 @@
 #include "hddnn/nn/device.hpp"
 #include "hddnn/nn/evaluation.hpp"
 #include "hddnn/nn/mixed_precision.hpp"
+#include "hddnn/nn/spec_data.hpp"
 
 namespace hddnn::nn {
 namespace {
@@ -67,7 +68,8 @@ torch::Tensor augment(const torch::Tensor& images, bool flips, at::Generator& ge
     out[n].copy_(padded[n].narrow(-2, o[2 * n], h).narrow(-1, o[2 * n + 1], w));
   if (!flips) return out;
   const auto flip = torch::rand({images.size(0)}, generator) < 0.5;
-  const auto shape = std::vector<int64_t>{images.size(0), 1, 1, 1, 1};
+  auto shape = std::vector<int64_t>(images.dim(), 1);  // whole images (4 dims) or views (5)
+  shape[0] = images.size(0);
   return torch::where(flip.view(shape), out.flip({-1}), out);
 }
 
@@ -99,7 +101,8 @@ struct Run {
 // This rank's share of one global batch, made by the prefetcher's thread in host memory
 // (pinned when the device is CUDA), and the CPU random state the step's draws leave.
 struct StepBatch {
-  torch::Tensor images, mask, fine, coarse;
+  torch::Tensor images, mask;
+  std::vector<torch::Tensor> targets;  ///< one per label set, in the spec's order
   torch::Tensor rng_state;
   int64_t global_size = 0;
 };
@@ -120,13 +123,14 @@ StepBatch make_batch(const Run& run, const torch::Tensor& order, int64_t s, int6
   const auto mine = batch_index.narrow(0, begin, length);
   StepBatch batch{images.narrow(0, begin, length),
                   mask.defined() ? mask.narrow(0, begin, length) : mask,
-                  run.train.fine.index_select(0, mine),
-                  run.train.coarse.index_select(0, mine),
+                  label_targets(spec, run.train.fine.index_select(0, mine)),
                   generator.get_state(),
                   batch_index.size(0)};
-  if (run.device.is_cuda())
-    for (auto* t : {&batch.images, &batch.mask, &batch.fine, &batch.coarse})
+  if (run.device.is_cuda()) {
+    for (auto* t : {&batch.images, &batch.mask})
       if (t->defined()) *t = t->pin_memory();
+    for (auto& t : batch.targets) t = t.pin_memory();
+  }
   return batch;
 }
 
@@ -150,9 +154,10 @@ double train_step(Run& run, const StepBatch& batch) {
   {
     const AutocastScope autocast(run.scaler.has_value());
     const auto exits = net.forward(to_device_async(batch.images, run.device), to_device_async(batch.mask, run.device));
-    const double share = static_cast<double>(batch.fine.size(0) * run.parallel.size) / batch.global_size;
-    loss = share *
-           joint_loss(exits, to_device_async(batch.fine, run.device), to_device_async(batch.coarse, run.device));
+    const double share = static_cast<double>(batch.images.size(0) * run.parallel.size) / batch.global_size;
+    std::vector<torch::Tensor> targets;
+    for (const auto& t : batch.targets) targets.push_back(to_device_async(t, run.device));
+    loss = share * joint_loss(exits, targets);
   }
   run.optimizer.zero_grad();
   (run.scaler ? run.scaler->scale(loss) : loss).backward();
@@ -167,10 +172,10 @@ double train_step(Run& run, const StepBatch& batch) {
 std::map<std::string, double> validation_accuracy(Run& run) {
   const int64_t total = run.val.fine.size(0);
   if (total < run.parallel.size)
-    return exit_accuracies(predict(run.network, run.val.images), run.val.fine, run.val.coarse);
+    return exit_accuracies(predict(run.network, run.val.images), label_targets(run.network.spec(), run.val.fine));
   const auto [begin, length] = run.parallel.shard(total);
   auto accuracy = exit_accuracies(predict(run.network, run.val.images.narrow(0, begin, length)),
-                                  run.val.fine.narrow(0, begin, length), run.val.coarse.narrow(0, begin, length));
+                                  label_targets(run.network.spec(), run.val.fine.narrow(0, begin, length)));
   if (!run.parallel.distributed()) return accuracy;
   const double share = static_cast<double>(length * run.parallel.size) / total;
   std::vector<double> values;
@@ -244,10 +249,9 @@ void set_input_statistics(Network& network, const torch::Tensor& images) {
 
 }  // namespace
 
-torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const torch::Tensor& fine, const torch::Tensor& coarse) {
+torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const std::vector<torch::Tensor>& targets) {
   torch::Tensor total = torch::zeros({});
-  for (const auto& e : exits)
-    total = total + e.weight * torch::cross_entropy_loss(e.logits, e.labels == LabelSet::kFine ? fine : coarse);
+  for (const auto& e : exits) total = total + e.weight * torch::cross_entropy_loss(e.logits, targets.at(e.labels));
   return total;
 }
 
@@ -262,6 +266,8 @@ std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train
   const torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
   const torch::Device device = training_device(config.device,
                                                parallel.distributed() ? local_rank_from_environment() : 0);
+  check_dataset(network.spec(), train, "train");
+  check_dataset(network.spec(), val, "val");
   auto& state = network.training_state();
   if (state.step == 0) set_input_statistics(network, train.images);
   network.to(device);

@@ -1,5 +1,5 @@
-// Joint training of every exit of a network: loss = sum_e w_e * CE_e over fine and
-// coarse exits, AdamW or SGD under a one-cycle / cosine / constant schedule.
+// Joint training of every exit of a network: loss = sum_e w_e * CE_e over the exits of
+// every label set, AdamW or SGD under a one-cycle / cosine / constant schedule.
 //
 // Contract: a run is deterministic for a given seed and thread count. Randomness is
 // re-seeded from (seed, epoch) for the shuffle and (seed, step) for each step
@@ -21,7 +21,7 @@
 
 #include <functional>
 
-#include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/data/labelled_images.hpp"
 #include "hddnn/nn/data_parallel.hpp"
 #include "hddnn/nn/network.hpp"
 #include "hddnn/nn/train_config.hpp"
@@ -38,10 +38,11 @@ struct Progress {
 
 using ProgressCallback = std::function<void(const Progress&)>;
 
-/// The joint loss of one batch's exit outputs.
-torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const torch::Tensor& fine, const torch::Tensor& coarse);
+/// The joint loss of one batch's exit outputs; `targets` holds each label set's labels.
+torch::Tensor joint_loss(const std::vector<ExitOutput>& exits, const std::vector<torch::Tensor>& targets);
 
 /// Trains `network` on `train`; `val` (may have no samples) is scored after each epoch.
+/// Both are checked against the spec first (DataError: see spec_data.hpp).
 /// Returns the full history (including epochs before a resume). Torch threads: config.threads,
 /// or (0) the machine's cores shared among the ranks.
 std::vector<EpochRecord> fit(Network& network, const data::LabelledImages& train, const data::LabelledImages& val,

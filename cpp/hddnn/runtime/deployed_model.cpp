@@ -3,28 +3,17 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <fstream>
 
-#include "hddnn/data/labels.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/nn/exit_policy.hpp"
 #include "hddnn/nn/feature_codec.hpp"
+#include "hddnn/runtime/export_manifest.hpp"
+#include "hddnn/runtime/request_check.hpp"
 
 namespace hddnn::runtime {
 namespace {
 
 const std::vector<Tier> kChain = {Tier::kEnd, Tier::kEdge, Tier::kCloud};
-
-nlohmann::json read_manifest(const std::string& dir) {
-  const std::string path = dir + "/manifest.json";
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": missing (is this an `hddnn train --out` export folder?)");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(path + ": not valid JSON: " + e.what());
-  }
-}
 
 torch::Tensor tensor_or_empty(const c10::Dict<std::string, torch::Tensor>& dict, const std::string& key) {
   auto it = dict.find(key);
@@ -41,13 +30,13 @@ struct DeployedModel::Section {
   bool aggregates = false;                                     ///< takes every view's features and a mask
   nn::Quantization quantization = nn::Quantization::kFloat32;  ///< of the features it sends on
   std::vector<int64_t> feature_shape;                          ///< 1 x ... of the features it sends on
-  double threshold = 0;                                        ///< entropy threshold of its fine exit
-  double coarse_threshold = 0;                                 ///< of its coarse exit, if any
+  std::vector<double> thresholds;                              ///< entropy threshold per label set's exit
 };
 
 DeployedModel::DeployedModel(const std::string& export_dir, const std::vector<Tier>& tiers, int view,
                              torch::Device device)
-    : manifest_(read_manifest(export_dir)),
+    : manifest_(read_export_manifest(export_dir)),
+      labels_(data::label_sets_of_manifest(manifest_, export_dir + "/manifest.json")),
       dir_(export_dir),
       view_count_(manifest_.value("view_count", 1)),
       device_(device) {
@@ -118,7 +107,9 @@ SectionResult DeployedModel::run(Tier tier, const torch::Tensor& input, const to
   auto out = section.module.forward(inputs).toGenericDict();
   c10::Dict<std::string, torch::Tensor> dict;  // on the host: the copies wait for the section to finish
   for (const auto& item : out) dict.insert(item.key().toStringRef(), item.value().toTensor().to(torch::kCPU));
-  return {tensor_or_empty(dict, "fine"), tensor_or_empty(dict, "coarse"), tensor_or_empty(dict, "features")};
+  SectionResult result{{}, tensor_or_empty(dict, "features")};
+  for (const auto& set : labels_.sets()) result.logits.push_back(tensor_or_empty(dict, set.name));
+  return result;
 }
 
 void DeployedModel::read_section_manifest(Tier tier, const std::string& name, Section& section) const {
@@ -137,9 +128,11 @@ void DeployedModel::read_section_manifest(Tier tier, const std::string& name, Se
       section.feature_shape = {1};
       for (int64_t d : boundary.at("shape")) section.feature_shape.push_back(d);
     }
+    // An exit without its own threshold takes the finest exit's.
     const auto& thresholds = manifest_.at("exit_policy").at("thresholds");
-    section.threshold = thresholds.value(tier_label + "/fine", 0.0);
-    section.coarse_threshold = thresholds.value(tier_label + "/coarse", section.threshold);
+    const double finest = thresholds.value(tier_label + "/" + labels_[0].name, 0.0);
+    for (const auto& set : labels_.sets())
+      section.thresholds.push_back(thresholds.value(tier_label + "/" + set.name, finest));
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(where + ": section '" + name + "': " + e.what());
   }
@@ -160,18 +153,25 @@ torch::Tensor DeployedModel::unpack(Tier to, const std::vector<uint8_t>& bytes) 
 
 ExitDecision DeployedModel::decide(Tier tier, const SectionResult& result, double override_threshold) const {
   const auto& section = *sections_.at(tier);
+  auto confident = [&](size_t set) {
+    const double t = override_threshold >= 0 ? override_threshold : section.thresholds.at(set);
+    return nn::normalized_entropy(result.logits[set]).item<double>() < t;
+  };
   ExitDecision d;
-  d.fine = static_cast<int>(result.fine.argmax(1).item<int64_t>());
-  const double t = override_threshold >= 0 ? override_threshold : section.threshold;
-  d.fine_confident = tier == Tier::kCloud || nn::normalized_entropy(result.fine).item<double>() < t;
-  if (result.coarse.defined()) {
-    d.coarse = static_cast<int>(result.coarse.argmax(1).item<int64_t>());
-    const double tc = override_threshold >= 0 ? override_threshold : section.coarse_threshold;
-    d.coarse_confident = nn::normalized_entropy(result.coarse).item<double>() < tc;
-  } else {
-    d.coarse = coarse_of(d.fine);
+  d.fine = static_cast<int>(result.logits.at(0).argmax(1).item<int64_t>());
+  d.fine_confident = tier == Tier::kCloud || confident(0);
+  // Near a deadline the device may answer coarser: the confident coarser exit with the most classes.
+  for (size_t set = 1; set < result.logits.size(); ++set) {
+    if (!result.logits[set].defined() || !confident(set)) continue;
+    if (d.coarse_set >= 0 && labels_.classes(set) <= labels_.classes(d.coarse_set)) continue;
+    d.coarse_set = static_cast<int>(set);
+    d.coarse = static_cast<int>(result.logits[set].argmax(1).item<int64_t>());
   }
   return d;
+}
+
+void DeployedModel::check_requests(const data::LabelledImages& samples, const std::string& source) const {
+  check_request_samples(samples, sections_.at(Tier::kEnd)->input_shape, labels_, source, dir_ + "/manifest.json");
 }
 
 std::pair<torch::Tensor, torch::Tensor> DeployedModel::stack_views(
@@ -193,7 +193,5 @@ std::pair<torch::Tensor, torch::Tensor> DeployedModel::stack_views(
   }
   return {torch::stack(stacked, 1), mask};
 }
-
-int DeployedModel::coarse_of(int fine) const { return static_cast<int>(data::coarse_of_fine().at(fine)); }
 
 }  // namespace hddnn::runtime

@@ -4,7 +4,7 @@
 //
 // Contract: run() takes a batch-1 input for the section (the image for `end`,
 // the unpacked features of the previous section otherwise) and returns its exits'
-// logits and, except for the last section, the quantized features to pass on.
+// logits (per label set of the manifest) and, except for the last section, the quantized features to pass on.
 // A multi-view model (DDNN's setting, view_count() > 1) has one end section per
 // view ("end<v>", or one shared "end"): a device loads the one of its view, and
 // the aggregating edge section takes every view's features, stacked by
@@ -24,22 +24,24 @@
 #include <string>
 #include <vector>
 
+#include "hddnn/data/label_sets.hpp"
+#include "hddnn/data/labelled_images.hpp"
 #include "hddnn/runtime/outcome.hpp"
 
 namespace hddnn::runtime {
 
 struct SectionResult {
-  torch::Tensor fine;      ///< 1 x 10 logits
-  torch::Tensor coarse;    ///< 1 x 4 logits, undefined where the tier has no coarse exit
-  torch::Tensor features;  ///< undefined for the last section
+  std::vector<torch::Tensor> logits;  ///< 1 x classes per label set, undefined where the section has no such exit
+  torch::Tensor features;             ///< undefined for the last section
 };
 
-/// Decision of the DDNN exit policy at one exit.
+/// Decision of the DDNN exit policy at one section's exits.
 struct ExitDecision {
-  bool fine_confident = false;
-  bool coarse_confident = false;
-  int fine = 0;
-  int coarse = 0;
+  bool fine_confident = false;  ///< the exit onto the finest set is confident
+  int fine = 0;                 ///< its class
+  int coarse_set = -1;          ///< a confident coarser exit's label set (the one with most classes), -1: none
+  int coarse = 0;               ///< its class
+  bool coarse_confident() const { return coarse_set >= 0; }
 };
 
 class DeployedModel {
@@ -63,8 +65,11 @@ class DeployedModel {
 
   /// Applies the exit policy with the manifest's thresholds (or `override_threshold` >= 0).
   ExitDecision decide(Tier tier, const SectionResult& result, double override_threshold) const;
-  /// The coarse group of each fine class.
-  int coarse_of(int fine) const;
+  /// The model's label sets (the manifest's "labels"; the first is the finest).
+  const data::LabelSets& label_sets() const { return labels_; }
+  /// DataError naming `source` when request samples (images N x V x C x H x W, finest
+  /// labels) do not fit the end section's input or the finest label set.
+  void check_requests(const data::LabelledImages& samples, const std::string& source) const;
 
  private:
   struct Section;
@@ -75,6 +80,7 @@ class DeployedModel {
   void warm_up();
   std::map<Tier, std::shared_ptr<Section>> sections_;
   nlohmann::json manifest_;
+  data::LabelSets labels_;
   std::string dir_;
   int view_count_ = 1;
   torch::Device device_ = torch::kCPU;

@@ -17,8 +17,7 @@ constexpr double kIdleWaitMs = 1.0;
 EndDevice::EndDevice(NodeSetup setup)
     : Node(std::move(setup)), ledger_(rank_, config_.deadline_ms), placement_(Placement::for_scheme(config_.scheme)) {
   images_ = setup_.requests.images;
-  fine_labels_ = setup_.requests.fine;
-  coarse_labels_ = setup_.requests.coarse;
+  labels_ = setup_.requests.fine;
   schedule_ = ArrivalSchedule(
       poisson_arrivals(config_.rate_per_s, config_.duration_s, images_.size(0), config_.seed, rank_));
   if (config_.scheme != "end") router_.set_fractions({{setup_.coordinator, 1.0}});
@@ -57,8 +56,7 @@ void EndDevice::run() {
 void EndDevice::admit_arrivals() {
   for (uint32_t request : schedule_.release(now_ms())) {
     const auto& arrival = schedule_[request];
-    ledger_.open(request, arrival.at_ms, arrival.sample, static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
-                 static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
+    ledger_.open(request, arrival.at_ms, arrival.sample, static_cast<int>(labels_[arrival.sample].item<int64_t>()));
     queue_.push_back(request);
   }
   meter_.queue_changed(queue_.size());
@@ -80,7 +78,7 @@ void EndDevice::serve_one() {
   }
   const Tier last = Placement::section(local - 1);
   const bool escalation_too_late = config_.deadline_ms > 0 && pending_.round_trip().smoothed_ms() > config_.deadline_ms;
-  if (escalation_too_late && decision.coarse_confident) return answer_locally(request, last, decision, true);
+  if (escalation_too_late && decision.coarse_confident()) return answer_locally(request, last, decision, true);
   escalate(request, last, result);
   if (!pending_.contains(request)) answer_locally(request, last, decision, false);  // nowhere to send it
 }
@@ -113,8 +111,9 @@ void EndDevice::resend_overdue() {
 
 void EndDevice::answer_locally(uint32_t request, Tier exit, const ExitDecision& decision, bool coarse_only) {
   ++answered_here_;
-  on_answer({request, static_cast<uint8_t>(exit), coarse_only, static_cast<uint8_t>(decision.fine),
-             static_cast<uint8_t>(decision.coarse)});
+  const auto fine = static_cast<uint8_t>(decision.fine);
+  on_answer({request, static_cast<uint8_t>(exit), static_cast<uint8_t>(coarse_only ? decision.coarse_set : 0), fine,
+             coarse_only ? static_cast<uint8_t>(decision.coarse) : fine});
 }
 
 void EndDevice::handle(comm::Message& message) {
@@ -129,8 +128,7 @@ void EndDevice::handle(comm::Message& message) {
 }
 
 void EndDevice::on_answer(const Answer& answer) {
-  const int coarse = answer.coarse_only ? answer.coarse : model_.coarse_of(answer.fine);
-  if (!ledger_.answer(answer, now_ms(), coarse)) return;
+  if (!ledger_.answer(answer, now_ms())) return;
   pending_.answered(answer.request, ledger_.at(answer.request).answered_ms);
 }
 

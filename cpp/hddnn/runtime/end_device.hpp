@@ -1,10 +1,12 @@
-// The end-device role. It offers Poisson requests drawn from the test split,
+// The end-device role. It offers Poisson requests drawn from the test split
+// (Fashion-MNIST's, or the run's data file: data/request_samples.hpp),
 // runs each through the sections its placement keeps on the device (the end
 // section; under `mapping` whichever the plan places on the end tier, see
 // Placement), and applies the exit policy at each of their exits:
 //   - a confident fine exit answers (the last section of the model always does);
 //   - when an escalation cannot meet the request's deadline (the predicted
-//     escalation latency) and the coarse exit is confident, it answers coarse;
+//     escalation latency) and a coarser exit is confident, it answers at that label
+//     set (the confident one with the most classes);
 //   - otherwise it escalates the last local section's packed features to the
 //     router's destination (never under `end`), with the stage the placement gives
 //     for that destination, and keeps a copy until the answer comes back.
@@ -75,7 +77,7 @@ class EndDevice : public Node {
   nlohmann::json report_body();
   void keep_records_locally(const std::string& reason);
 
-  torch::Tensor images_, fine_labels_, coarse_labels_;
+  torch::Tensor images_, labels_;  ///< the request samples (labels: the finest set's)
   ArrivalSchedule schedule_;
   RequestLedger ledger_;
   std::deque<uint32_t> queue_;

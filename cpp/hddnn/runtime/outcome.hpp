@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "hddnn/data/label_sets.hpp"
+
 namespace hddnn::runtime {
 
 enum class Tier : int8_t { kNone = -1, kEnd = 0, kEdge = 1, kCloud = 2 };
@@ -20,17 +22,18 @@ Tier parse_tier(const std::string& name);
 /// One offered request, as its end device saw it.
 struct RequestOutcome {
   uint64_t id = 0;
-  int origin = 0;            ///< rank of the end device that received it
-  int64_t sample = -1;       ///< index of its image in the test split the end device draws from
-  double arrival_ms = 0;     ///< since the run started, on the origin's clock
-  double answered_ms = -1;   ///< when answered (meaningful when answers > 0; may be < 0 on the coordinator's clock)
-  double deadline_ms = 0;    ///< relative to arrival; 0 = none
-  Tier exit = Tier::kNone;   ///< tier whose exit answered
-  bool coarse_only = false;  ///< answered with a coarse label (deadline policy)
-  int fine_pred = -1, coarse_pred = -1;
-  int fine_label = -1, coarse_label = -1;
-  uint32_t bytes_up = 0;          ///< wire bytes the end device sent upward for it
-  int answers = 0;                ///< answers received (0 = never answered; more than 1 = duplicates dropped)
+  int origin = 0;           ///< rank of the end device that received it
+  int64_t sample = -1;      ///< index of its image in the test split the end device draws from
+  double arrival_ms = 0;    ///< since the run started, on the origin's clock
+  double answered_ms = -1;  ///< when answered (meaningful when answers > 0; may be < 0 on the coordinator's clock)
+  double deadline_ms = 0;   ///< relative to arrival; 0 = none
+  Tier exit = Tier::kNone;  ///< tier whose exit answered
+  int fine_label = -1;      ///< its label in the finest label set
+  int fine_pred = -1;       ///< the answering exit's finest class
+  int answer_set = 0;       ///< label set of the answer (0: the finest; k > 0: coarse, near a deadline)
+  int answer_pred = -1;     ///< the answer's class in that set
+  uint32_t bytes_up = 0;    ///< wire bytes the end device sent upward for it
+  int answers = 0;          ///< answers received (0 = never answered; more than 1 = duplicates dropped)
   bool lost_with_device = false;  ///< its end device died before answering
   uint32_t resends = 0;           ///< times its work was sent again because the answer was overdue
 };
@@ -64,6 +67,7 @@ struct RunInfo {
   double duration_s = 0, rate_per_s = 0, wall_s = 0;
   bool encrypted = false, emulated = true;
   std::vector<Failure> failures;
+  data::LabelSets labels;                           ///< the model's label sets (empty: the finest only, unnamed)
   nlohmann::json extra = nlohmann::json::object();  ///< plan history, membership history...
 };
 
@@ -77,8 +81,8 @@ nlohmann::json summarize(const std::vector<RequestOutcome>& requests, const std:
 NLOHMANN_JSON_SERIALIZE_ENUM(
     Tier, {{Tier::kNone, "none"}, {Tier::kEnd, "end"}, {Tier::kEdge, "edge"}, {Tier::kCloud, "cloud"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RequestOutcome, id, origin, sample, arrival_ms, answered_ms, deadline_ms, exit,
-                                   coarse_only, fine_pred, coarse_pred, fine_label, coarse_label, bytes_up, answers,
-                                   lost_with_device, resends)
+                                   fine_label, fine_pred, answer_set, answer_pred, bytes_up, answers, lost_with_device,
+                                   resends)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceStats, rank, name, tier, busy_ms, elapsed_ms, queue_time_avg, queue_max,
                                    bytes_sent, bytes_received, messages_sent, energy_j, answered_here, peak_memory_mb,
                                    memory_budget_mb, rejected, rejected_by_reason, injected, alive)

@@ -60,15 +60,15 @@ std::vector<uint8_t> encode_answer(const Answer& answer) {
   std::vector<uint8_t> out(kAnswerBytes);
   put_u32(out, 0, answer.request);
   out[4] = answer.exit_tier;
-  out[5] = answer.coarse_only ? 1 : 0;
+  out[5] = answer.label_set;
   out[6] = answer.fine;
-  out[7] = answer.coarse;
+  out[7] = answer.label;
   return out;
 }
 
 Answer decode_answer(const std::vector<uint8_t>& payload) {
   require_size(payload, kAnswerBytes, "answer");
-  return {get_u32(payload, 0), payload[4], payload[5] != 0, payload[6], payload[7]};
+  return {get_u32(payload, 0), payload[4], payload[5], payload[6], payload[7]};
 }
 
 }  // namespace hddnn::runtime

@@ -7,7 +7,9 @@
 //                   features are from; 0 otherwise; relay: an edge forwards the work to the
 //                   cloud unchanged; resent: a copy sent again after its first destination
 //                   died or its answer was overdue, which servers take after fresh work).
-// Answer (kAnswer): u32 request, u8 exit tier, u8 coarse_only, u8 fine, u8 coarse.
+// Answer (kAnswer): u32 request, u8 exit tier, u8 label set of the answer (0: the finest;
+//                   k: the model's k-th declared set, a coarse answer near a deadline),
+//                   u8 finest class, u8 the answer's class in its label set.
 // decode_* throw CommError on a payload too short for its layout.
 #pragma once
 
@@ -34,8 +36,9 @@ struct Work {
 struct Answer {
   uint32_t request = 0;
   uint8_t exit_tier = 0;
-  bool coarse_only = false;
-  uint8_t fine = 0, coarse = 0;
+  uint8_t label_set = 0;  ///< 0: answered at the finest set; k > 0: a coarser set's answer
+  uint8_t fine = 0;       ///< the answering exit's finest class
+  uint8_t label = 0;      ///< the answer's class in `label_set` (== fine for a finest answer)
 };
 
 constexpr size_t kWorkHeaderBytes = 8;

@@ -6,7 +6,7 @@
 
 namespace hddnn::runtime {
 
-void RequestLedger::open(uint32_t request, double arrival_ms, int64_t sample, int fine_label, int coarse_label) {
+void RequestLedger::open(uint32_t request, double arrival_ms, int64_t sample, int label) {
   if (request != records_.size()) {
     throw HddnnError("request ledger: request " + std::to_string(request) + " opened out of order (next is " +
                      std::to_string(records_.size()) + ")");
@@ -17,21 +17,20 @@ void RequestLedger::open(uint32_t request, double arrival_ms, int64_t sample, in
   r.sample = sample;
   r.arrival_ms = arrival_ms;
   r.deadline_ms = deadline_ms_;
-  r.fine_label = fine_label;
-  r.coarse_label = coarse_label;
+  r.fine_label = label;
   ++unanswered_;
 }
 
-bool RequestLedger::answer(const Answer& answer, double now_ms, int coarse_pred) {
+bool RequestLedger::answer(const Answer& answer, double now_ms) {
   if (!is_open(answer.request)) return false;
   auto& r = records_[answer.request];
   if (r.answers++ > 0) return false;  // a duplicate (re-sent work answered twice): dropped
   --unanswered_;
   r.answered_ms = now_ms;
   r.exit = static_cast<Tier>(answer.exit_tier);
-  r.coarse_only = answer.coarse_only;
   r.fine_pred = answer.fine;
-  r.coarse_pred = coarse_pred;
+  r.answer_set = answer.label_set;
+  r.answer_pred = answer.label;
   return true;
 }
 

@@ -22,11 +22,10 @@ class RequestLedger {
   /// owner: the rank keeping the records; request ids are (owner << 32) | index.
   RequestLedger(int owner, double deadline_ms) : owner_(owner), deadline_ms_(deadline_ms) {}
 
-  /// sample: the request's index in the test split it draws from.
-  void open(uint32_t request, double arrival_ms, int64_t sample, int fine_label, int coarse_label);
-  /// Records `answer` at now_ms (coarse_pred: the answer's coarse label); false for a
-  /// duplicate or for a request never opened.
-  bool answer(const Answer& answer, double now_ms, int coarse_pred);
+  /// sample: the request's index in the test split it draws from; label: its finest label.
+  void open(uint32_t request, double arrival_ms, int64_t sample, int label);
+  /// Records `answer` at now_ms; false for a duplicate or for a request never opened.
+  bool answer(const Answer& answer, double now_ms);
   bool is_open(uint32_t request) const { return request < records_.size(); }
   RequestOutcome& at(uint32_t request) { return records_.at(request); }
   const RequestOutcome& at(uint32_t request) const { return records_.at(request); }

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "hddnn/errors.hpp"
+#include "hddnn/runtime/export_manifest.hpp"
 #include "hddnn/runtime/multi_view.hpp"
 
 namespace hddnn::runtime {
@@ -77,6 +78,8 @@ RunInfo ResultsCollector::run_info(const RunEnd& end, const RunClock& clock) con
   info.emulated = config_.emulate;
   info.failures = end.failures;
   for (auto& f : info.failures) f.reassigned = reassigned_;
+  info.labels = data::label_sets_of_manifest(read_export_manifest(config_.model_dir),
+                                             config_.model_dir + "/manifest.json");
   info.extra = end.extra;
   if (multi_view_) info.extra["multi_view"] = multi_view_summary_;
   return info;

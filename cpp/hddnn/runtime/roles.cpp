@@ -1,6 +1,6 @@
 #include "hddnn/runtime/roles.hpp"
 
-#include "hddnn/data/fashion_mnist.hpp"
+#include "hddnn/data/request_samples.hpp"
 #include "hddnn/mapping/profile.hpp"
 #include "hddnn/parallel/device_placement.hpp"
 #include "hddnn/runtime/end_device.hpp"
@@ -45,9 +45,13 @@ void load_inputs(NodeSetup& setup) {
                                                 parallel::accelerator_of(device));
   if (cloud || config.compute == "profile") setup.profile = mapping::load_profile(config.profile_path());
   if (!needs_requests(role, setup, rank)) return;
-  // Cameras see their view of multi-view samples; the others need single images or labels only.
-  const std::string views = role == Role::kCamera ? setup.model->views() : "single";
-  setup.requests = data::load_fashion_mnist({"", "test", views, config.seed, 5000, config.test_limit});
+  // Cameras see their view of multi-view samples, end devices single images; an
+  // aggregator needs the labels only.
+  const std::string views =
+      role == Role::kCamera ? setup.model->views() : (role == Role::kEndDevice ? "single" : "");
+  setup.requests = data::load_request_samples({config.data_file, views, config.seed, config.test_limit});
+  if (role != Role::kServer)
+    setup.model->check_requests(setup.requests, config.data_file.empty() ? "Fashion-MNIST" : config.data_file);
 }
 
 std::unique_ptr<Node> make_role(NodeSetup setup) {

@@ -28,7 +28,7 @@ Role role_of(const mapping::Topology& topology, int rank);
 std::vector<Tier> sections_of(Role role, const RunConfig& config, bool cloud);
 /// Loads setup.model (model_dir's export), setup.profile (the cloud always; any rank
 /// under compute "profile") and setup.requests (the test split: an end device's images
-/// and labels, a camera's multi-view samples, an aggregator's labels).
+/// and labels, a camera's multi-view samples, an aggregator's labels; data/request_samples.hpp).
 void load_inputs(NodeSetup& setup);
 std::unique_ptr<Node> make_role(NodeSetup setup);
 

@@ -18,12 +18,30 @@ void read_optional(const nlohmann::json& j, const char* key, T& field) {
   }
 }
 
-constexpr const char* kKnownKeys[] = {
-    "model",        "profile",           "topology",   "scheme",          "rate",
-    "duration",     "deadline_ms",       "seed",       "threshold",       "out",
-    "emulate",      "compute",           "encrypt",    "key_file",        "replan_interval_s",
-    "heartbeat_ms", "startup_timeout_s", "test_limit", "drain_timeout_s", "record_requests",
-    "view_wait_ms", "time_scale",        "tamper"};
+constexpr const char* kKnownKeys[] = {"model",
+                                      "profile",
+                                      "topology",
+                                      "scheme",
+                                      "rate",
+                                      "duration",
+                                      "deadline_ms",
+                                      "seed",
+                                      "threshold",
+                                      "out",
+                                      "emulate",
+                                      "compute",
+                                      "encrypt",
+                                      "key_file",
+                                      "replan_interval_s",
+                                      "heartbeat_ms",
+                                      "startup_timeout_s",
+                                      "test_limit",
+                                      "drain_timeout_s",
+                                      "record_requests",
+                                      "view_wait_ms",
+                                      "time_scale",
+                                      "tamper",
+                                      "data"};
 
 // A misspelled option would otherwise be silently ignored.
 void refuse_unknown_keys(const nlohmann::json& j) {
@@ -131,6 +149,7 @@ void from_json(const nlohmann::json& j, RunConfig& c) {
   read_optional(j, "heartbeat_ms", c.heartbeat_ms);
   read_optional(j, "startup_timeout_s", c.startup_timeout_s);
   read_optional(j, "test_limit", c.test_limit);
+  read_optional(j, "data", c.data_file);
   read_optional(j, "drain_timeout_s", c.drain_timeout_s);
   read_optional(j, "record_requests", c.record_requests);
   read_optional(j, "view_wait_ms", c.view_wait_ms);
@@ -158,6 +177,7 @@ void to_json(nlohmann::json& j, const RunConfig& c) {
        {"heartbeat_ms", c.heartbeat_ms},
        {"startup_timeout_s", c.startup_timeout_s},
        {"test_limit", c.test_limit},
+       {"data", c.data_file},
        {"drain_timeout_s", c.drain_timeout_s},
        {"record_requests", c.record_requests},
        {"view_wait_ms", c.view_wait_ms},

@@ -48,6 +48,7 @@ struct RunConfig {
   /// frame) before it is declared dead; a slow host's start-up is not a death.
   double startup_timeout_s = 60;
   int64_t test_limit = -1;         ///< requests draw from the first N test images (-1 = all)
+  std::string data_file;           ///< "data": requests from this data file's test split (empty: Fashion-MNIST)
   double drain_timeout_s = 30;     ///< a run still draining after this gives up on what is left
   bool record_requests = false;    ///< results carry every request's record (coordinator's clock)
   double time_scale = 1;           ///< time dilation: emulated time runs this many times slower than the wall (>= 1)

@@ -56,7 +56,7 @@ void Server::handle(comm::Message& message) {
     case comm::MessageType::kAnswer:
       if (aggregator_) {
         const auto reply = decode_answer(message.payload);
-        aggregator_->record(reply, now_ms(), model_.coarse_of(reply.fine));
+        aggregator_->record(reply, now_ms());
       }
       return;
     case comm::MessageType::kHeartbeat:
@@ -126,9 +126,9 @@ void Server::finish_from_edge(uint32_t request, uint16_t origin, double ready_ms
 
 void Server::answer(uint32_t request, uint16_t origin, Tier exit, const ExitDecision& decision) {
   ++answered_here_;
-  Answer reply{request, static_cast<uint8_t>(exit), false, static_cast<uint8_t>(decision.fine),
-               static_cast<uint8_t>(decision.coarse)};
-  if (aggregator_ && origin == rank_) return aggregator_->record(reply, now_ms(), model_.coarse_of(decision.fine));
+  const auto fine = static_cast<uint8_t>(decision.fine);
+  Answer reply{request, static_cast<uint8_t>(exit), 0, fine, fine};
+  if (aggregator_ && origin == rank_) return aggregator_->record(reply, now_ms());
   transport_.send(origin, comm::MessageType::kAnswer, encode_answer(reply));
 }
 

@@ -15,20 +15,18 @@ ViewAggregator::ViewAggregator(const RunConfig& config, int rank, std::map<int, 
                                const data::LabelledImages& requests)
     : config_(config),
       cameras_(std::move(cameras)),
-      fine_labels_(requests.fine),
-      coarse_labels_(requests.coarse),
+      labels_(requests.fine),
       ledger_(rank, config.deadline_ms),
       gathering_(view_count, views_of(cameras_), config.view_wait_ms) {
   schedule_ = ArrivalSchedule(
-      poisson_arrivals(config.rate_per_s, config.duration_s, fine_labels_.size(0), config.seed, rank));
+      poisson_arrivals(config.rate_per_s, config.duration_s, labels_.size(0), config.seed, rank));
 }
 
 void ViewAggregator::open(const std::vector<uint32_t>& requests) {
   for (uint32_t request : requests) {
     const auto& arrival = schedule_[request];
     ledger_.open(request, zero_ms_ + arrival.at_ms, arrival.sample,
-                 static_cast<int>(fine_labels_[arrival.sample].item<int64_t>()),
-                 static_cast<int>(coarse_labels_[arrival.sample].item<int64_t>()));
+                 static_cast<int>(labels_[arrival.sample].item<int64_t>()));
   }
 }
 
@@ -68,8 +66,8 @@ std::vector<GatheredViews> ViewAggregator::take_ready(double now_ms) {
   return ready;
 }
 
-void ViewAggregator::record(const Answer& answer, double now_ms, int coarse_pred) {
-  ledger_.answer(answer, now_ms, coarse_pred);
+void ViewAggregator::record(const Answer& answer, double now_ms) {
+  ledger_.answer(answer, now_ms);
   escalations_.answered(answer.request, now_ms);
 }
 

@@ -54,8 +54,8 @@ class ViewAggregator {
   void camera_died(int rank);
   /// Requests whose views are gathered, oldest first.
   std::vector<GatheredViews> take_ready(double now_ms);
-  /// Records an answer to one of its requests (coarse_pred: the answer's coarse label).
-  void record(const Answer& answer, double now_ms, int coarse_pred);
+  /// Records an answer to one of its requests.
+  void record(const Answer& answer, double now_ms);
   /// Keeps a copy of work escalated to the cloud at now_ms until its answer comes.
   void escalated(const Work& onward, double now_ms);
   /// Escalations whose answer is overdue at now_ms, to send again (counted as re-sends).
@@ -72,7 +72,7 @@ class ViewAggregator {
   std::map<int, int> cameras_;
   std::set<int> ready_, dead_;
   double zero_ms_ = -1;
-  torch::Tensor fine_labels_, coarse_labels_;
+  torch::Tensor labels_;  ///< of the request samples, in the finest set
   ArrivalSchedule schedule_;
   RequestLedger ledger_;
   ViewGathering gathering_;

@@ -210,8 +210,8 @@ void Simulation::dispatch(const Event& e) {
       r.answers = 1;
       const Section& s = section(r.exit);
       // Labels are not simulated: a correct answer has prediction == label == 0.
-      r.fine_label = r.coarse_label = 0;
-      r.fine_pred = r.coarse_pred = (s.accuracy < 0 || coin_(rng_) < s.accuracy) ? 0 : 1;
+      r.fine_label = 0;
+      r.fine_pred = r.answer_pred = (s.accuracy < 0 || coin_(rng_) < s.accuracy) ? 0 : 1;
       return;
     }
   }

@@ -14,6 +14,7 @@ def register(subparsers):
                                           "runs/X/profile.json (as `hddnn train` does after training).")
     p.add_argument("--model", required=True, help="a trained run folder (runs/X)")
     p.add_argument("--limit", type=int, default=None, help="test samples to measure escalations on (default: all)")
+    p.add_argument("--data", default=None, help="the data file the model was trained on (default: Fashion-MNIST)")
     p.add_argument("--rounds", type=int, default=3,
                    help="measure this many times and keep each section's fastest (default 3)")
     p.set_defaults(func=main)
@@ -24,7 +25,11 @@ def main(args) -> int:
     if not os.path.isfile(checkpoint):
         raise ConfigError(f"{args.model}: no checkpoint.pt (train it with `hddnn train --out {args.model}`)")
     net = Network.load(checkpoint)
-    test = datasets.fashion_mnist("test", net.spec.get("views", "single"), limit=args.limit)
+    if args.data:
+        test = datasets.load(args.data, "test")
+        test = datasets.LabelledImages(test.images[:args.limit], test.labels[:args.limit])
+    else:
+        test = datasets.fashion_mnist("test", net.spec.get("views", "single"), limit=args.limit)
     if args.rounds < 1:
         raise ConfigError(f"--rounds must be >= 1, got {args.rounds}")
     profile = fastest_of([net.profile(test) for _ in range(args.rounds)])

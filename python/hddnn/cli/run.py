@@ -35,6 +35,8 @@ def register(subparsers):
                    help="emulated compute: each forward's CPU time, or the profile's time (crowded hosts)")
     p.add_argument("--view-wait-ms", type=float, default=100.0,
                    help="multi-view: how long an aggregator waits for a sample's missing views")
+    p.add_argument("--data", default=None,
+                   help="serve requests from this data file's test split (hddnn.datasets.save); default: Fashion-MNIST")
     p.add_argument("--plot", default=None, help="write a PNG comparing the schemes' latency and accuracy")
     p.add_argument("--mpirun-arg", action="append", default=[], help="extra mpirun argument (repeatable)")
     p.add_argument("--hosts", default=None, metavar="HOSTFILE",
@@ -67,7 +69,7 @@ def run(args) -> int:
                    emulate=not args.no_emulation, encrypt=not args.no_encrypt, key_file=args.key,
                    mpirun_args=args.mpirun_arg, kill=[parse_kill(k) for k in args.kill],
                    record_requests=args.record_requests, view_wait_ms=args.view_wait_ms,
-                   time_scale=args.time_scale, tamper=args.tamper, compute=args.compute,
+                   time_scale=args.time_scale, tamper=args.tamper, compute=args.compute, data=args.data,
                    hosts=args.hosts, rsh=args.rsh,
                    kill_host=[parse_host_event(k, "--kill-host") for k in args.kill_host],
                    rejoin=[parse_host_event(r, "--rejoin") for r in args.rejoin])

@@ -1,7 +1,9 @@
 """hddnn train: trains a spec's network jointly, picks exit thresholds on the
 validation split, scores the test split, and writes into --out:
 checkpoint.pt, metrics.json, exit_curve.png, profile.json and the export
-(end.pt / end<i>.pt, edge.pt, cloud.pt, manifest.json).
+(end.pt / end<i>.pt, edge.pt, cloud.pt, manifest.json). The data is Fashion-MNIST,
+or with `--data FILE` a data file of your own (hddnn.datasets.save: its train, val
+and test splits; the spec's input shape comes from its images).
 
 `--ranks N` (or starting it under `mpirun -n N`) trains data-parallel: every rank
 takes its share of each global batch and gradients are averaged over ranks, so the
@@ -21,6 +23,8 @@ CHECKPOINT = "checkpoint.pt"
 def register(subparsers):
     parser = subparsers.add_parser("train", help="train a multi-exit network from a spec")
     parser.add_argument("--spec", required=True, help="network spec (models/*.json)")
+    parser.add_argument("--data", default=None,
+                        help="a data file (hddnn.datasets.save) with train, val and test splits; default: Fashion-MNIST")
     parser.add_argument("--epochs", type=int, default=None, help="epochs (default: the spec's)")
     parser.add_argument("--out", required=True, help="run folder")
     parser.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt")
@@ -56,7 +60,7 @@ def _missing_view_accuracy(net, test, views: int) -> dict:
         mask[:, view] = 0
         images = test.images.clone()
         images[:, view] = 0
-        scores = net.evaluate((images, test.fine, test.coarse), mask=mask)
+        scores = net.evaluate((images, test.labels), mask=mask)
         result[str(view)] = {"accuracy": scores["accuracy"], "policy": scores.get("policy")}
     return result
 
@@ -65,6 +69,7 @@ def _metrics(net, val, test, seconds: float) -> dict:
     scores = net.evaluate(test)
     metrics = {
         "spec": net.spec.get("name"),
+        "labels": [s["name"] for s in net.label_sets],
         "steps": net.step,
         "train_seconds": seconds,
         "accuracy": scores["accuracy"],
@@ -73,7 +78,7 @@ def _metrics(net, val, test, seconds: float) -> dict:
         "exit_curve": scores["exit_curve"],
         "val_accuracy": net.evaluate(val)["accuracy"],
     }
-    views = test.images.shape[1]
+    views = test.images.shape[1] if test.images.dim() == 5 else 1
     if views > 1:
         metrics["missing_view"] = _missing_view_accuracy(net, test, views)
     return metrics
@@ -114,8 +119,21 @@ def _check_ranks(requested, size: int) -> None:
         raise ConfigError(f"--ranks {requested}, but mpirun started {size} ranks")
 
 
-def run(args) -> int:
+def _splits(args):
+    """train, val and test: from --data, else Fashion-MNIST cut into the spec's views."""
     from .. import datasets
+    if args.data:
+        train, val, test = (datasets.load(args.data, split) for split in datasets.SPLITS)
+        if args.limit:
+            train = datasets.LabelledImages(train.images[:args.limit], train.labels[:args.limit])
+        return train, val, test
+    with open(args.spec) as f:
+        views = json.load(f).get("views", "single")
+    return (datasets.fashion_mnist("train", views, seed=args.seed, limit=args.limit),
+            datasets.fashion_mnist("val", views, seed=args.seed), datasets.fashion_mnist("test", views))
+
+
+def run(args) -> int:
     from ..launch import relaunch_under_mpirun, world_from_environment
     from ..network import Network
     rank, size = world_from_environment()
@@ -124,14 +142,11 @@ def run(args) -> int:
         return relaunch_under_mpirun(args.ranks, args.argv)
     os.makedirs(args.out, exist_ok=True)
     checkpoint = os.path.join(args.out, CHECKPOINT)
+    train, val, test = _splits(args)
     if args.resume and os.path.exists(checkpoint):
         net = Network.load(checkpoint)
     else:
-        net = Network.from_spec(args.spec, seed=args.seed)
-    views = net.spec.get("views", "single")
-    train = datasets.fashion_mnist("train", views, seed=args.seed, limit=args.limit)
-    val = datasets.fashion_mnist("val", views, seed=args.seed)
-    test = datasets.fashion_mnist("test", views)
+        net = Network.from_spec(args.spec, seed=args.seed, data=train)
     started = time.perf_counter()
     quiet = args.no_progress or rank != 0
     history = net.fit(train, val, epochs=args.epochs, progress=not quiet,
