@@ -136,7 +136,7 @@ TEST(NnSpec, OtherFieldErrors) {
   EXPECT_NE(config_error(j).find("sections[1].tier"), std::string::npos);
   j = specs::tiny_single_spec();
   j["sections"][0]["exits"].erase(0);
-  EXPECT_NE(config_error(j).find("fine exit"), std::string::npos);
+  EXPECT_NE(config_error(j).find("exit onto the finest label set"), std::string::npos);
   j = specs::tiny_multiview_spec();
   j["sections"][1].erase("aggregator");
   EXPECT_NE(config_error(j).find("sections[1].aggregator"), std::string::npos);
