@@ -63,10 +63,15 @@ def spec_with_quantization(spec_path, quantization, folder):
     return path
 
 
+def network_budget(quick):
+    """(epochs, training images) each network trains for: bench/common's hetero budget."""
+    return (common.QUICK_BUDGET if quick else common.BUDGET)["hetero"]
+
+
 def train_models(quick):
     """{quantization: (model folder, seconds this call spent training)}: one network per
     boundary format, all at the same budget (the shipped 1bit one is runs/bench_hetero)."""
-    spec, (epochs, limit) = (TINY, common.QUICK_BUDGET["hetero"]) if quick else (HETERO, common.BUDGET["hetero"])
+    spec, (epochs, limit) = TINY if quick else HETERO, network_budget(quick)
     runs = os.path.join(ROOT, "runs", "privacy-quick" if quick else "privacy")
     models = {}
     for quantization in QUANTIZATIONS:
@@ -158,7 +163,7 @@ def edge_accuracy(models):
 
 
 def report(rows, accuracy, models, budget, wall_s, quick):
-    (epochs, limit) = common.QUICK_BUDGET["hetero"] if quick else common.BUDGET["hetero"]
+    epochs, limit = network_budget(quick)
     trained = sum(seconds for _, seconds in models.values())
     print("## bench/privacy: what a curious edge or cloud can rebuild from the end devices' features\n")
     print("He et al.'s black-box model inversion (ACSAC 2019): the tier receiving an end device's features queries "
@@ -176,8 +181,7 @@ def report(rows, accuracy, models, budget, wall_s, quick):
 
 def payload(rows, accuracy, models, budget, wall_s, quick):
     return {"quick": quick, "wall_s": wall_s, "threads": THREADS, "decoder_budget": budget,
-            "network_budget": dict(zip(("epochs", "limit"),
-                                       common.QUICK_BUDGET["hetero"] if quick else common.BUDGET["hetero"])),
+            "network_budget": dict(zip(("epochs", "limit"), network_budget(quick))),
             "models": {q: {"folder": os.path.relpath(folder, ROOT), "trained_seconds_now": seconds,
                            "edge_fine_accuracy": accuracy[q]} for q, (folder, seconds) in models.items()},
             "rows": rows, "figure": "privacy.png"}
