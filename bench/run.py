@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-ORDER = ["data", "train", "parallel", "mapping", "schemes", "crypto", "faults", "cluster", "gpu", "claims"]
+ORDER = ["data", "train", "parallel", "mapping", "schemes", "crypto", "privacy", "faults", "cluster", "gpu",
+         "claims"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
 HEADING = re.compile(r"^(#{1,5}) ", re.M)

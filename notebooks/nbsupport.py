@@ -12,6 +12,8 @@ Contract:
   spec (tests/python/data/tiny_hetero.json, ~30 s of training); otherwise
   runs/fmnist_hetero when ``make demo`` has trained it, else fmnist_hetero trained
   for 2 epochs on 20,000 images (a few minutes on 2 cores).
+- ``bench_module(path)`` imports bench/<path> (the benches' helpers, e.g.
+  bench/privacy/inversion.py) for a notebook to reuse.
 - ``rates_at(profile, topology, rho)`` are the per-end-device rates of load rho (the
   cloud's utilisation under end-cloud, hddnn.load.rate_for_load);
   ``planner_limit(profile, topology)`` is the largest rho with a feasible plan
@@ -56,9 +58,11 @@ def scratch(*parts: str) -> str:
     return folder
 
 
-def _bench_common():
-    """bench/common.py, the project's helpers for trained models."""
-    spec = importlib.util.spec_from_file_location("hddnn_bench_common", os.path.join(REPO, "bench", "common.py"))
+def bench_module(path: str):
+    """bench/<path> (e.g. "common.py", "privacy/inversion.py") imported as a module of its
+    own: bench/ is not a package."""
+    name = "hddnn_bench_" + os.path.splitext(path)[0].replace("/", "_")
+    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO, "bench", path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -77,7 +81,7 @@ def trained_model() -> str:
     # descriptor: inside a Jupyter kernel its log goes to the kernel's own stderr.
     kernel_stderr, sys.stderr = sys.stderr, sys.__stderr__
     try:
-        folder, seconds = _bench_common().trained_model(spec, threads=THREADS, **settings)
+        folder, seconds = bench_module("common.py").trained_model(spec, threads=THREADS, **settings)
     finally:
         sys.stderr = kernel_stderr
     print(f"model {folder}: " + (f"trained in {seconds:.0f} s" if seconds else "reused"))
