@@ -39,9 +39,11 @@ def write_results(name, payload):
     return path
 
 
-def markdown_table(headers, rows):
-    """A markdown table: one header row, then one row per sequence of cells."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+def markdown_table(headers, rows, align=""):
+    """A markdown table: one header row, then one row per sequence of cells. The i-th
+    letter of `align` aligns column i: "r" right (figures), "l" left; columns past it left."""
+    rule = ["---:" if a == "r" else "---" for a in align.ljust(len(headers), "l")]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(rule) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 

@@ -19,9 +19,9 @@
 
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/comm/mpi_transport.hpp"
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/handshake.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace {
 

@@ -26,6 +26,9 @@ from pathlib import Path
 from hddnn.launch import LOCAL_MPIRUN_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import common  # noqa: E402
 MPIRUN = ["mpirun", *LOCAL_MPIRUN_FLAGS, "-n", "2"]
 
 
@@ -38,35 +41,30 @@ def run_bench(binary, mode, mpi):
 
 
 def aead_table(rows):
-    lines = ["| payload | raw libsodium MB/s | hddnn LinkSession MB/s | ratio | wire bytes | seal bytes/msg |",
-             "|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['payload_bytes']} B | {r['raw_mb_per_s']:.1f} | {r['session_mb_per_s']:.1f} | "
-                     f"{r['session_mb_per_s'] / r['raw_mb_per_s']:.2f} | {r['wire_bytes']} | {r['seal_bytes']} |")
-    return "\n".join(lines)
+    return common.markdown_table(
+        ["payload", "raw libsodium MB/s", "hddnn LinkSession MB/s", "ratio", "wire bytes", "seal bytes/msg"],
+        ([f"{r['payload_bytes']} B", f"{r['raw_mb_per_s']:.1f}", f"{r['session_mb_per_s']:.1f}",
+          f"{r['session_mb_per_s'] / r['raw_mb_per_s']:.2f}", r["wire_bytes"], r["seal_bytes"]] for r in rows),
+        align="rrrrrr")
 
 
 def rtt_table(rows):
-    lines = ["| payload | MPI ping-pong RTT µs | transport clear RTT µs | transport sealed RTT µs | "
-             "sealed overhead per message µs |",
-             "|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['payload_bytes']} B | {r['mpi_rtt_us']:.1f} | {r['transport_clear_rtt_us']:.1f} | "
-                     f"{r['transport_sealed_rtt_us']:.1f} | {r['sealed_overhead_per_message_us']:.1f} |")
-    return "\n".join(lines)
+    return common.markdown_table(
+        ["payload", "MPI ping-pong RTT µs", "transport clear RTT µs", "transport sealed RTT µs",
+         "sealed overhead per message µs"],
+        ([f"{r['payload_bytes']} B", f"{r['mpi_rtt_us']:.1f}", f"{r['transport_clear_rtt_us']:.1f}",
+          f"{r['transport_sealed_rtt_us']:.1f}", f"{r['sealed_overhead_per_message_us']:.1f}"] for r in rows),
+        align="rrrrr")
 
 
 def idle_table(rows):
-    lines = ["| idle_wait µs | core share per idle rank |", "|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['idle_wait_us']} | {100 * r['core_share_per_rank']:.1f}% |")
-    return "\n".join(lines)
+    return common.markdown_table(["idle_wait µs", "core share per idle rank"],
+                                 ([r["idle_wait_us"], f"{100 * r['core_share_per_rank']:.1f}%"] for r in rows),
+                                 align="rr")
 
 
 def end_to_end(pairs):
     """lab7 runs sealed and in clear, alternating: per mode the median p50 and bytes/sample."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    import common
     from hddnn.launch import run
     from hddnn.load import profile_at_threshold, rate_for_load
     model, _ = common.bench_model(str(ROOT))
@@ -87,12 +85,12 @@ def end_to_end(pairs):
 
 
 def end_to_end_table(e2e):
-    lines = ["| mode | p50 ms (median of runs) | wire bytes per sample |", "|---|---:|---:|"]
-    for mode in ("clear", "sealed"):
-        lines.append(f"| {mode} | {e2e[mode]['p50_ms']:.2f} | {e2e[mode]['bytes_per_sample']:.1f} |")
-    lines.append(f"\nsealed / clear p50: {e2e['p50_ratio']:.3f} (goal <= 1.03); the seal adds "
-                 f"{e2e['seal_bytes_per_sample']:.1f} bytes per sample (goal <= 40)")
-    return "\n".join(lines)
+    table = common.markdown_table(
+        ["mode", "p50 ms (median of runs)", "wire bytes per sample"],
+        ([mode, f"{e2e[mode]['p50_ms']:.2f}", f"{e2e[mode]['bytes_per_sample']:.1f}"] for mode in ("clear", "sealed")),
+        align="lrr")
+    return (f"{table}\n\nsealed / clear p50: {e2e['p50_ratio']:.3f} (goal <= 1.03); the seal adds "
+            f"{e2e['seal_bytes_per_sample']:.1f} bytes per sample (goal <= 40)")
 
 
 def main():

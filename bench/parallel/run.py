@@ -25,6 +25,9 @@ from pathlib import Path
 from hddnn.launch import LOCAL_MPIRUN_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import common  # noqa: E402
 MPIRUN = ["mpirun", *LOCAL_MPIRUN_FLAGS]
 RANKS = (1, 2, 4)
 
@@ -55,24 +58,23 @@ def with_ratios(rows):
 
 
 def table(rows):
-    lines = ["| ranks | steps/s | speedup | efficiency | compute ms/step/rank | wait for slowest ms/step | "
-             "allreduce ms/step | allreduce share |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['ranks']} | {r['steps_per_s']:.2f} | {r['speedup']:.2f} | {100 * r['efficiency']:.0f}% | "
-                     f"{r['compute_ms_per_step']:.1f} | {r['wait_ms_per_step']:.2f} | "
-                     f"{r['allreduce_ms_per_step']:.2f} | {100 * r['allreduce_share']:.0f}% |")
-    return "\n".join(lines)
+    return common.markdown_table(
+        ["ranks", "steps/s", "speedup", "efficiency", "compute ms/step/rank", "wait for slowest ms/step",
+         "allreduce ms/step", "allreduce share"],
+        ([r["ranks"], f"{r['steps_per_s']:.2f}", f"{r['speedup']:.2f}", f"{100 * r['efficiency']:.0f}%",
+          f"{r['compute_ms_per_step']:.1f}", f"{r['wait_ms_per_step']:.2f}", f"{r['allreduce_ms_per_step']:.2f}",
+          f"{100 * r['allreduce_share']:.0f}%"] for r in rows),
+        align="rrrrrrrr")
 
 
 def fusion_table(unfused, fused):
-    lines = ["| buckets per step | allreduce ms/step | wait for slowest ms/step | steps/s |", "|---:|---:|---:|---:|"]
-    for r in (unfused, fused):
-        lines.append(f"| {r['buckets']} | {r['allreduce_ms_per_step']:.2f} | {r['wait_ms_per_step']:.2f} | "
-                     f"{r['steps_per_s']:.2f} |")
+    table = common.markdown_table(
+        ["buckets per step", "allreduce ms/step", "wait for slowest ms/step", "steps/s"],
+        ([r["buckets"], f"{r['allreduce_ms_per_step']:.2f}", f"{r['wait_ms_per_step']:.2f}", f"{r['steps_per_s']:.2f}"]
+         for r in (unfused, fused)),
+        align="rrrr")
     ratio = unfused["allreduce_ms_per_step"] / fused["allreduce_ms_per_step"] if fused["allreduce_ms_per_step"] else 0
-    lines.append(f"\nper-tensor allreduce time / fused allreduce time: {ratio:.2f}")
-    return "\n".join(lines)
+    return f"{table}\n\nper-tensor allreduce time / fused allreduce time: {ratio:.2f}"
 
 
 def limits(rows, cores):

@@ -13,7 +13,7 @@ from .errors import DataError
 HEADER = struct.Struct("<2sBBBIIQI")
 MAGIC = b"hD"
 FLAG_SEALED = 0x01
-# MessageType values (cpp/hddnn/comm/message.hpp): part of the wire format.
+# MessageType values (cpp/hddnn/wire/message.hpp): part of the wire format.
 MESSAGE_TYPES = {1: "hello", 2: "work", 3: "answer", 4: "heartbeat", 5: "plan", 6: "membership",
                  7: "stop", 8: "report"}
 

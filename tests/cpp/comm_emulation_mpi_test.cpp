@@ -12,8 +12,8 @@
 
 #include "comm_mpi_main.hpp"
 #include "hddnn/comm/mpi_transport.hpp"
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hddnn::comm;

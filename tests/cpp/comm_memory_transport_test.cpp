@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "hddnn/comm/memory_transport.hpp"
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace {
 

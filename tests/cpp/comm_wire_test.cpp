@@ -1,8 +1,8 @@
 // Wire format: round trips and every kind of malformed header.
 #include <gtest/gtest.h>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace {
 

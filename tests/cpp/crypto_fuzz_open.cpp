@@ -9,9 +9,9 @@
 #include <optional>
 #include <vector>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/handshake.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace {
 

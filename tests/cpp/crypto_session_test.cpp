@@ -5,10 +5,10 @@
 
 #include <algorithm>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/handshake.hpp"
 #include "hddnn/crypto/replay_window.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace {
 

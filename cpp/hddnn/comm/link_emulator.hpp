@@ -20,7 +20,7 @@
 #include <optional>
 #include <vector>
 
-#include "hddnn/comm/message.hpp"
+#include "hddnn/comm/link.hpp"
 
 namespace hddnn::comm {
 

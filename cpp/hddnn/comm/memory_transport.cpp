@@ -3,8 +3,8 @@
 #include <deque>
 
 #include "hddnn/comm/link_emulator.hpp"
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::comm {
 

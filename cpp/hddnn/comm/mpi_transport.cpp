@@ -30,8 +30,8 @@
 #include "hddnn/comm/mpi_check.hpp"
 #include "hddnn/comm/mpi_env.hpp"
 #include "hddnn/comm/mpi_fabric.hpp"
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/handshake.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::comm {
 

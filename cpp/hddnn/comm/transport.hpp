@@ -27,10 +27,11 @@
 #include <optional>
 #include <vector>
 
-#include "hddnn/comm/message.hpp"
+#include "hddnn/comm/link.hpp"
 #include "hddnn/comm/process_directory.hpp"
 #include "hddnn/crypto/cluster_key.hpp"
 #include "hddnn/crypto/link_session.hpp"
+#include "hddnn/wire/message.hpp"
 
 namespace hddnn::comm {
 

@@ -18,9 +18,9 @@
 #include <optional>
 #include <vector>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/cluster_key.hpp"
 #include "hddnn/crypto/link_session.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::crypto {
 

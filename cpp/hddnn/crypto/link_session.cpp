@@ -4,8 +4,8 @@
 
 #include <array>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::crypto {
 namespace {

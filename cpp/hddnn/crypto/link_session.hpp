@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "hddnn/comm/message.hpp"
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/replay_window.hpp"
 #include "hddnn/crypto/secure_buffer.hpp"
+#include "hddnn/wire/message.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::crypto {
 

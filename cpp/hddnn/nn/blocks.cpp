@@ -6,16 +6,10 @@
 namespace hddnn::nn {
 namespace {
 
-int64_t product(const Shape& s) {
-  int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
-}
-
 void require_map(const BlockSpec& b, const Shape& in) {
   if (in.size() != 3)
     throw ConfigError(b.path + ": needs a C x H x W feature map but its input is a vector of " +
-                      std::to_string(product(in)) + " (shapes do not chain)");
+                      std::to_string(values_of(in)) + " (shapes do not chain)");
 }
 
 int64_t conv_extent(const BlockSpec& b, int64_t size, int64_t kernel, int64_t stride, int64_t padding) {
@@ -70,9 +64,15 @@ Shape block_output_shape(const BlockSpec& b, const Shape& in) {
   throw ConfigError(b.path + ": unknown block type");
 }
 
+int64_t values_of(const Shape& shape) {
+  int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
 int64_t block_flops(const BlockSpec& b, const Shape& in) {
   const Shape out = block_output_shape(b, in);
-  const int64_t out_values = product(out);
+  const int64_t out_values = values_of(out);
   switch (b.type) {
     case BlockType::kConv: return 2 * out_values * in[0] * b.kernel * b.kernel;
     case BlockType::kDwSep: {
@@ -87,8 +87,8 @@ int64_t block_flops(const BlockSpec& b, const Shape& in) {
     case BlockType::kBatchNorm: return 2 * out_values;
     case BlockType::kActivation:
     case BlockType::kDropout: return out_values;
-    case BlockType::kPool: return b.global ? product(in) : out_values * b.kernel * b.kernel;
-    case BlockType::kLinear: return 2 * product(in) * b.out;
+    case BlockType::kPool: return b.global ? values_of(in) : out_values * b.kernel * b.kernel;
+    case BlockType::kLinear: return 2 * values_of(in) * b.out;
     case BlockType::kTorchScript: return script_block_flops(b, in);
   }
   return 0;

@@ -14,6 +14,8 @@ namespace hddnn::nn {
 
 Shape block_output_shape(const BlockSpec& block, const Shape& in);
 int64_t block_flops(const BlockSpec& block, const Shape& in);
+/// How many values a tensor of this per-sample shape holds (the product of its extents).
+int64_t values_of(const Shape& shape);
 
 BlockType parse_block_type(const std::string& name, const std::string& field);
 

@@ -4,15 +4,10 @@
 #include <fstream>
 
 #include "hddnn/errors.hpp"
+#include "hddnn/nn/blocks.hpp"
 
 namespace hddnn::nn {
 namespace {
-
-int64_t values_of(const Shape& shape) {
-  int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
 
 nlohmann::json section_entry(const Network& network, const NamedSection& s) {
   const auto& spec = network.spec();

@@ -21,12 +21,6 @@ int64_t chain_flops(const std::vector<BlockSpec>& blocks, Shape shape) {
   return flops;
 }
 
-int64_t values_of(const Shape& shape) {
-  int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
-
 // The fastest of repeated timed forwards (after a warm-up): other work on the host
 // only ever adds time, so the minimum is what the section itself takes.
 double fastest_ms(torch::jit::Module& module, const std::vector<c10::IValue>& args) {

@@ -121,10 +121,8 @@ StepBatch make_batch(const Run& run, const torch::Tensor& order, int64_t s, int6
     mask = device_mask(images.size(0), spec.view_count, run.config.device_dropout, generator);
   const auto [begin, length] = run.parallel.shard(batch_index.size(0));
   const auto mine = batch_index.narrow(0, begin, length);
-  StepBatch batch{images.narrow(0, begin, length),
-                  mask.defined() ? mask.narrow(0, begin, length) : mask,
-                  label_targets(spec, run.train.fine.index_select(0, mine)),
-                  generator.get_state(),
+  StepBatch batch{images.narrow(0, begin, length), mask.defined() ? mask.narrow(0, begin, length) : mask,
+                  label_targets(spec, run.train.fine.index_select(0, mine)), generator.get_state(),
                   batch_index.size(0)};
   if (run.device.is_cuda()) {
     for (auto* t : {&batch.images, &batch.mask})

@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "hddnn/comm/message.hpp"
+#include "hddnn/comm/link.hpp"
 #include "hddnn/mapping/topology.hpp"
 
 namespace hddnn::runtime {

@@ -3,9 +3,9 @@
 #include <fstream>
 #include <limits>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/runtime/messages.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::runtime {
 namespace {

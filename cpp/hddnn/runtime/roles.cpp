@@ -47,8 +47,7 @@ void load_inputs(NodeSetup& setup) {
   if (!needs_requests(role, setup, rank)) return;
   // Cameras see their view of multi-view samples, end devices single images; an
   // aggregator needs the labels only.
-  const std::string views =
-      role == Role::kCamera ? setup.model->views() : (role == Role::kEndDevice ? "single" : "");
+  const std::string views = role == Role::kCamera ? setup.model->views() : (role == Role::kEndDevice ? "single" : "");
   setup.requests = data::load_request_samples({config.data_file, views, config.seed, config.test_limit});
   if (role != Role::kServer)
     setup.model->check_requests(setup.requests, config.data_file.empty() ? "Fashion-MNIST" : config.data_file);

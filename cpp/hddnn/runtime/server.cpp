@@ -1,8 +1,8 @@
 #include "hddnn/runtime/server.hpp"
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/runtime/messages.hpp"
 #include "hddnn/runtime/multi_view.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::runtime {
 namespace {

@@ -1,8 +1,8 @@
 #include "hddnn/runtime/tampering_transport.hpp"
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/crypto/link_session.hpp"
 #include "hddnn/errors.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::runtime {
 namespace {

@@ -3,13 +3,13 @@
 #include <queue>
 #include <random>
 
-#include "hddnn/comm/wire_format.hpp"
 #include "hddnn/errors.hpp"
 #include "hddnn/runtime/arrivals.hpp"
 #include "hddnn/runtime/outcome.hpp"
 #include "hddnn/runtime/payloads.hpp"
 #include "hddnn/runtime/placement.hpp"
 #include "hddnn/runtime/router.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 namespace hddnn::sim {
 namespace {

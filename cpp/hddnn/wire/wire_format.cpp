@@ -1,4 +1,4 @@
-#include "hddnn/comm/wire_format.hpp"
+#include "hddnn/wire/wire_format.hpp"
 
 #include <algorithm>
 #include <string>

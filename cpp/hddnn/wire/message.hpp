@@ -1,5 +1,6 @@
-// The units the transport moves: message types, the wire header, a delivered
-// message, and the per-link figures (emulated link spec, byte counters).
+// The units the transport moves: message types, the wire header and a delivered
+// message. The wire layer (wire/, namespace hddnn::comm) sits below crypto, which
+// seals and opens these frames, and below the transports in comm/.
 #pragma once
 
 #include <cstdint>
@@ -52,21 +53,6 @@ struct Message {
 
   int source() const { return static_cast<int>(header.source); }
   MessageType type() const { return header.type; }
-};
-
-/// An emulated link toward one peer: one-way latency and serialisation bandwidth
-/// (megabits per second, 10^6 bit/s).
-struct LinkSpec {
-  double latency_ms = 0.0;
-  double bandwidth_mbps = 0.0;
-};
-
-/// Traffic on one link, in wire bytes (header + seal + payload).
-struct LinkStats {
-  uint64_t messages_sent = 0;
-  uint64_t bytes_sent = 0;
-  uint64_t messages_received = 0;
-  uint64_t bytes_received = 0;
 };
 
 }  // namespace hddnn::comm

@@ -1,6 +1,7 @@
-// The typed errors hddnn throws. They live at the bottom of the dependency chain
-// (mapping/ <- cpp/hddnn <- bindings) so every layer can throw them; the binding
-// layer registers each as a Python class in hddnn.errors with the same name.
+// The typed errors hddnn throws: the header-only target hddnn_errors, the bottom of the
+// dependency chain (errors <- mapping/ <- cpp/hddnn <- bindings), so every layer can
+// throw them without linking another; the binding layer registers each as a Python
+// class in hddnn.errors with the same name.
 //
 // Contract: messages name what was wrong (file, field, id) and what was expected.
 // Never throw across threads: store the exception and rethrow where it is awaited.

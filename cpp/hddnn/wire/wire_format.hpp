@@ -19,14 +19,15 @@
 #include <cstdint>
 #include <vector>
 
-#include "hddnn/comm/message.hpp"
+#include "hddnn/wire/message.hpp"
 
 namespace hddnn::comm {
 
 constexpr size_t kHeaderBytes = 25;
 constexpr uint8_t kWireVersion = 1;
 constexpr uint32_t kMaxPayloadBytes = 1u << 30;
-/// What sealing adds to a body: the 16-byte authentication tag (crypto::kSealBytes).
+/// What sealing adds to a body: the 16-byte authentication tag (crypto/link_session.cpp checks it
+/// against libsodium's).
 constexpr size_t kSealTagBytes = 16;
 
 /// Bytes a message with a `payload_bytes` payload takes on the wire: header, payload
