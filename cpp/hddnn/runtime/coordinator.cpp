@@ -18,7 +18,7 @@ Coordinator::Coordinator(const NodeSetup& setup, comm::Transport& transport)
       clock_(setup.config.time_scale),
       detector_(setup.config.heartbeat_ms, setup.config.startup_timeout_s),
       planner_(setup.config, setup.topology, setup.profile, setup.coordinator, transport),
-      results_(setup.config, setup.topology) {}
+      results_(setup.config, setup.topology, setup.model->label_sets()) {}
 
 std::vector<int> Coordinator::live_ranks() const {
   std::vector<int> ranks;

@@ -4,14 +4,14 @@
 #include <fstream>
 
 #include "hddnn/errors.hpp"
-#include "hddnn/runtime/export_manifest.hpp"
 #include "hddnn/runtime/multi_view.hpp"
 
 namespace hddnn::runtime {
 
-ResultsCollector::ResultsCollector(const RunConfig& config, const mapping::Topology& topology)
+ResultsCollector::ResultsCollector(const RunConfig& config, const mapping::Topology& topology, data::LabelSets labels)
     : config_(config),
       topology_(topology),
+      labels_(std::move(labels)),
       record_owners_(runtime::record_owners(topology, config.scheme)),
       multi_view_(is_multi_view(topology)) {}
 
@@ -78,8 +78,7 @@ RunInfo ResultsCollector::run_info(const RunEnd& end, const RunClock& clock) con
   info.emulated = config_.emulate;
   info.failures = end.failures;
   for (auto& f : info.failures) f.reassigned = reassigned_;
-  info.labels = data::label_sets_of_manifest(read_export_manifest(config_.model_dir),
-                                             config_.model_dir + "/manifest.json");
+  info.labels = labels_;
   info.extra = end.extra;
   if (multi_view_) info.extra["multi_view"] = multi_view_summary_;
   return info;

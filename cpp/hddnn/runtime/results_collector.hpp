@@ -38,7 +38,8 @@ struct RunEnd {
 
 class ResultsCollector {
  public:
-  ResultsCollector(const RunConfig& config, const mapping::Topology& topology);
+  /// `labels`: the model's label sets, which the results' per-set accuracies follow.
+  ResultsCollector(const RunConfig& config, const mapping::Topology& topology, data::LabelSets labels);
 
   void add_report(int rank, const nlohmann::json& body, const RunClock& clock);
   bool has_records(int rank) const { return records_from_.count(rank) != 0; }
@@ -58,6 +59,7 @@ class ResultsCollector {
 
   const RunConfig& config_;
   const mapping::Topology& topology_;
+  const data::LabelSets labels_;
   std::vector<int> record_owners_;
   bool multi_view_;
   std::set<int> reported_, records_from_;
